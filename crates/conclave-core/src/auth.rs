@@ -257,3 +257,16 @@ fn platform_of(user_agent: &str) -> &'static str {
         .map(|(_, name)| name)
         .unwrap_or("")
 }
+
+impl App {
+    /// The deprecated `POST /users/mfa` pre-check: whether that login needs a code. Unknown
+    /// logins answer `false`, as Mattermost does.
+    pub async fn mfa_required(&self, login_id: &str) -> Result<bool> {
+        let req = LoginRequest { login_id: login_id.to_owned(), ..LoginRequest::default() };
+        match self.find_login_user(&req).await {
+            Ok(user) => Ok(user.mfa_active),
+            Err(e) if e.kind == crate::ErrorKind::Unauthorized => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}

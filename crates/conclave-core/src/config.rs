@@ -14,6 +14,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `postgres://…` to use PostgreSQL; empty for the embedded SQLite database.
     pub database_url: String,
+    /// Pool size for PostgreSQL.
+    pub database_max_connections: u32,
     /// Public URL of the site, if known (used in links and cookies).
     pub site_url: String,
     pub site_name: String,
@@ -89,6 +91,7 @@ impl Default for Config {
             listen: "0.0.0.0:8065".into(),
             data_dir: PathBuf::from("./data"),
             database_url: String::new(),
+            database_max_connections: 20,
             site_url: String::new(),
             site_name: "Conclave".into(),
             auth: AuthConfig::default(),
@@ -166,6 +169,9 @@ impl Config {
             && !self.database_url.starts_with("postgresql://")
         {
             return invalid("database_url", "expected postgres://… (leave empty for SQLite)");
+        }
+        if !(1..=1000).contains(&self.database_max_connections) {
+            return invalid("database_max_connections", "must be between 1 and 1000");
         }
         if self.site_name.trim().is_empty() || self.site_name.chars().count() > 30 {
             return invalid("site_name", "must be 1 to 30 characters");
