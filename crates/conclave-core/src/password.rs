@@ -33,8 +33,15 @@ pub fn verify(password: &str, stored: &str) -> bool {
 pub fn needs_rehash(stored: &str) -> bool {
     match PasswordHash::new(stored) {
         Ok(parsed) => {
+            let current = argon2();
+            let want = current.params();
             parsed.algorithm.as_str() != "argon2id"
-                || Params::try_from(&parsed).map(|p| p != *argon2().params()).unwrap_or(true)
+                || Params::try_from(&parsed)
+                    .map(|p| {
+                        (p.m_cost(), p.t_cost(), p.p_cost())
+                            != (want.m_cost(), want.t_cost(), want.p_cost())
+                    })
+                    .unwrap_or(true)
         }
         Err(_) => true,
     }

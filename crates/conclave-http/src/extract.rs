@@ -92,15 +92,25 @@ pub(crate) fn client_ip(parts: &Parts) -> String {
         .unwrap_or_default()
 }
 
-/// Paths a user who must set up MFA may still reach.
+/// Paths (below `/api/v4`) a user who must set up MFA may still reach.
 fn allowed_without_mfa(path: &str) -> bool {
     path.ends_with("/mfa")
         || path.ends_with("/mfa/generate")
-        || path == "/api/v4/users/me"
-        || path == "/api/v4/users/logout"
-        || path.starts_with("/api/v4/system/")
-        || path.starts_with("/api/v4/config/")
-        || path.starts_with("/api/v4/license/")
+        || path == "/users/me"
+        || path == "/users/logout"
+        || path.starts_with("/system/")
+        || path.starts_with("/config/")
+        || path.starts_with("/license/")
+}
+
+/// The request path below `/api/v4`, whether or not a nested router already stripped it.
+fn api_path(parts: &Parts) -> &str {
+    let full = parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map(|o| o.0.path())
+        .unwrap_or_else(|| parts.uri.path());
+    full.strip_prefix("/api/v4").unwrap_or(full)
 }
 
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Actor>, ApiError> {
@@ -115,7 +125,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<Actor>, 
     if auth.enforce_multifactor_authentication
         && !actor.user.mfa_active
         && !actor.session.is_access_token()
-        && !allowed_without_mfa(parts.uri.path())
+        && !allowed_without_mfa(api_path(parts))
     {
         return Err(Error::new(
             ErrorKind::Forbidden,

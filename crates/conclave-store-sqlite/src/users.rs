@@ -184,7 +184,7 @@ impl UserStore for SqliteStore {
                 let sql = format!(
                     "SELECT {COLUMNS} FROM users
                      WHERE (?1 IS NULL OR (?1 = 1 AND delete_at = 0) OR (?1 = 0 AND delete_at > 0))
-                       AND (?2 IS NULL OR (' ' || roles || ' ') LIKE ('% ' || ?2 || ' %'))
+                       AND (?2 IS NULL OR instr(' ' || roles || ' ', ' ' || ?2 || ' ') > 0)
                      ORDER BY username LIMIT ?3 OFFSET ?4"
                 );
                 query_many(c, &sql, params![q.active, q.role, q.limit, q.offset])

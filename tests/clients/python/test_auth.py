@@ -189,3 +189,18 @@ def test_client_config_and_license(server, admin):
     lic = admin.system.get_client_license(params={"format": "old"})
     assert isinstance(lic, dict)
     assert lic.get("IsLicensed") == "false"
+
+
+def test_lockout_after_max_failed_attempts_and_admin_reset(server, admin, new_user):
+    u = new_user("lockout")
+    for _ in range(10):  # ServiceSettings.MaximumLoginAttempts default
+        with pytest.raises(NoAccessTokenProvided):
+            server.login(u["username"], "wrong-password")
+    # Now even the right password is refused, with the dedicated error id.
+    with pytest.raises(NoAccessTokenProvided):
+        server.login(u["username"])
+    r = raw(server, "POST", "/users/login", json={"login_id": u["username"], "password": PASSWORD, "token": None})
+    assert_app_error(r, 401, "api.user.check_user_login_attempts.too_many.app_error")
+    # Admin unlock (no driver wrapper; use the driver's client).
+    assert admin.client.post(f"/users/{u['id']}/reset_failed_attempts") == {"status": "OK"}
+    assert server.login(u["username"]).users.get_user("me")["id"] == u["id"]

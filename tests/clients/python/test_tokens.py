@@ -95,6 +95,18 @@ def test_pat_requires_role_for_regular_user(server, admin, new_user):
         d.users.create_user_access_token(other["id"], {"description": "for someone else"})
 
 
+def test_list_all_tokens_as_admin(admin, first_user):
+    pat = admin.users.create_user_access_token(first_user["id"], {"description": "listed for admin"})
+    try:
+        # GET /users/tokens (admin: every user's tokens); no driver wrapper, use its client.
+        all_tokens = admin.client.get("/users/tokens", params={"page": 0, "per_page": 200})
+        assert isinstance(all_tokens, list), all_tokens
+        mine = [t for t in all_tokens if t["id"] == pat["id"]]
+        assert len(mine) == 1 and not mine[0].get("token")
+    finally:
+        _revoke_token(admin, pat["id"])
+
+
 def test_search_tokens_as_admin(admin, first_user):
     pat = admin.users.create_user_access_token(first_user["id"], {"description": "searchable"})
     try:

@@ -194,6 +194,13 @@ describe('sign-up and login', () => {
         assert.equal(withXhr.status, 200, withXhr.text);
     });
 
+    it('loginById and checkUserMfa', async () => {
+        const c = client(srv);
+        const profile = await c.loginById(firstUser.id, PASSWORD);
+        assert.equal(profile.id, firstUser.id);
+        assert.deepEqual(await c.checkUserMfa(firstUser.username), {mfa_required: false});
+    });
+
     it('wrong password -> ClientError invalid_credentials', async () => {
         const c = client(srv);
         await rejectsWith(c.login(firstUser.username, 'wrong-password'), {status: 401, id: INVALID_CREDENTIALS});
@@ -393,6 +400,20 @@ describe('personal access tokens', () => {
         assert.ok(!(await admin.getUserAccessTokensForUser(firstUser.id)).some((t) => t.id === pat.id));
     });
 
+    it('admin lists all tokens (getUserAccessTokens)', async () => {
+        const pat = await admin.createUserAccessToken(firstUser.id, 'listed for admin');
+        try {
+            const all = await admin.getUserAccessTokens(0, 200);
+            assert.ok(Array.isArray(all), JSON.stringify(all));
+            const mine = all.filter((t) => t.id === pat.id);
+            assert.equal(mine.length, 1);
+            assert.ok(!mine[0].token, 'listing must not include the secret');
+            assert.equal(mine[0].user_id, firstUser.id);
+        } finally {
+            await admin.revokeUserAccessToken(pat.id);
+        }
+    });
+
     it('regular user needs system_user_access_token role', async () => {
         const u = await newUser('patuser');
         const c = await loggedIn(srv, u.username);
@@ -423,6 +444,7 @@ describe('MFA', () => {
         let counter = await safeCounter();
         assert.deepEqual(await c.updateUserMfa(u.id, true, totpAt(gen.secret, counter)), {status: 'OK'});
         assert.equal((await c.getMe()).mfa_active, true);
+        assert.deepEqual(await client(srv).checkUserMfa(u.username), {mfa_required: true});
 
         // Client4.login sends token: '' when no code is given.
         await rejectsWith(client(srv).login(u.username, PASSWORD), {status: 401, id: MFA_REQUIRED});

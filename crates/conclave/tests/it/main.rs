@@ -1,0 +1,9 @@
+//! The integration suite: one binary, every test on SQLite and on PostgreSQL.
+
+mod support;
+
+mod api_accounts;
+mod api_conventions;
+mod api_security;
+mod durability;
+mod store;
