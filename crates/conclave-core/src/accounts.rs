@@ -63,7 +63,9 @@ impl App {
         if password.chars().count() < min || password.len() > PASSWORD_MAX_BYTES {
             return Err(Error::bad_request(
                 "model.user.is_valid.pwd.app_error",
-                format!("Your password must contain between {min} and {PASSWORD_MAX_BYTES} characters."),
+                format!(
+                    "Your password must contain between {min} and {PASSWORD_MAX_BYTES} characters."
+                ),
             ));
         }
         Ok(())
@@ -92,7 +94,11 @@ impl App {
             last_name: new.last_name,
             nickname: new.nickname,
             position: new.position,
-            locale: if new.locale.is_empty() { "en".into() } else { new.locale },
+            locale: if new.locale.is_empty() {
+                "en".into()
+            } else {
+                new.locale
+            },
             props: new.props,
             roles: if admin && new.system_admin {
                 "system_admin system_user".into()
@@ -106,7 +112,9 @@ impl App {
         };
         validate::user(&user)?;
         let plain = new.password;
-        user.password_hash = blocking(move || password::hash(&plain)).await?.map_err(Error::internal)?;
+        user.password_hash = blocking(move || password::hash(&plain))
+            .await?
+            .map_err(Error::internal)?;
         let user = self
             .store
             .users()
@@ -117,8 +125,14 @@ impl App {
             Some(a) => (a.user.id.as_str(), a.ip.as_str(), a.session.id.as_str()),
             None => ("", "", ""),
         };
-        self.audit(&user.id, "user_created", &format!("by={by} roles={}", user.roles), ip, session)
-            .await;
+        self.audit(
+            &user.id,
+            "user_created",
+            &format!("by={by} roles={}", user.roles),
+            ip,
+            session,
+        )
+        .await;
         Ok(user)
     }
 
@@ -132,14 +146,21 @@ impl App {
     }
 
     fn users_for_viewer(&self, viewer: &Actor, users: Vec<User>) -> Vec<User> {
-        users.into_iter().map(|u| self.user_for_viewer(viewer, u)).collect()
+        users
+            .into_iter()
+            .map(|u| self.user_for_viewer(viewer, u))
+            .collect()
     }
 
     async fn load_user(&self, id: &str) -> Result<User> {
         if !is_valid_id(id) {
             return Err(Error::invalid_param("user_id"));
         }
-        self.store.users().get(id).await.or_not_found(Error::user_not_found)
+        self.store
+            .users()
+            .get(id)
+            .await
+            .or_not_found(Error::user_not_found)
     }
 
     pub async fn get_user(&self, actor: &Actor, id: &str) -> Result<User> {
@@ -181,13 +202,21 @@ impl App {
             return Err(Error::new(
                 ErrorKind::PayloadTooLarge,
                 "api.context.request_body_too_large.app_error",
-                format!("At most {} items per request.", self.config.limits.max_batch_items),
+                format!(
+                    "At most {} items per request.",
+                    self.config.limits.max_batch_items
+                ),
             ));
         }
         Ok(())
     }
 
-    pub async fn get_users_by_ids(&self, actor: &Actor, ids: &[String], since: i64) -> Result<Vec<User>> {
+    pub async fn get_users_by_ids(
+        &self,
+        actor: &Actor,
+        ids: &[String],
+        since: i64,
+    ) -> Result<Vec<User>> {
         actor.require(VIEW_MEMBERS)?;
         self.check_batch(ids)?;
         if ids.is_empty() {
@@ -201,7 +230,11 @@ impl App {
         Ok(self.users_for_viewer(actor, users))
     }
 
-    pub async fn get_users_by_usernames(&self, actor: &Actor, names: &[String]) -> Result<Vec<User>> {
+    pub async fn get_users_by_usernames(
+        &self,
+        actor: &Actor,
+        names: &[String],
+    ) -> Result<Vec<User>> {
         actor.require(VIEW_MEMBERS)?;
         self.check_batch(names)?;
         if names.is_empty() {
@@ -214,7 +247,11 @@ impl App {
 
     pub async fn list_users(&self, actor: &Actor, q: UserListQuery) -> Result<Vec<User>> {
         actor.require(VIEW_MEMBERS)?;
-        let per_page = if q.per_page <= 0 { DEFAULT_PER_PAGE } else { q.per_page.min(MAX_PER_PAGE) };
+        let per_page = if q.per_page <= 0 {
+            DEFAULT_PER_PAGE
+        } else {
+            q.per_page.min(MAX_PER_PAGE)
+        };
         let query = UserQuery {
             offset: q.page.max(0).saturating_mul(per_page),
             limit: per_page,
@@ -227,26 +264,49 @@ impl App {
 
     /// `POST /users/search` and autocomplete: substring match on names; emails only where
     /// the viewer may see them.
-    pub async fn search_users(&self, actor: &Actor, term: &str, allow_inactive: bool, limit: i64) -> Result<Vec<User>> {
+    pub async fn search_users(
+        &self,
+        actor: &Actor,
+        term: &str,
+        allow_inactive: bool,
+        limit: i64,
+    ) -> Result<Vec<User>> {
         actor.require(VIEW_MEMBERS)?;
         let term = term.trim().trim_start_matches('@');
         if term.chars().count() > SEARCH_TERM_MAX {
             return Err(Error::invalid_param("term"));
         }
-        let limit = if limit <= 0 { 100 } else { limit.min(SEARCH_LIMIT_MAX) };
+        let limit = if limit <= 0 {
+            100
+        } else {
+            limit.min(SEARCH_LIMIT_MAX)
+        };
         let include_email = self.config.privacy.show_email_address || actor.can(EDIT_OTHER_USERS);
         let allow_inactive = allow_inactive && actor.can(EDIT_OTHER_USERS);
-        let users = self.store.users().search(term, include_email, allow_inactive, limit).await?;
+        let users = self
+            .store
+            .users()
+            .search(term, include_email, allow_inactive, limit)
+            .await?;
         Ok(self.users_for_viewer(actor, users))
     }
 
-    pub async fn autocomplete_users(&self, actor: &Actor, name: &str, limit: i64) -> Result<Vec<User>> {
+    pub async fn autocomplete_users(
+        &self,
+        actor: &Actor,
+        name: &str,
+        limit: i64,
+    ) -> Result<Vec<User>> {
         actor.require(VIEW_MEMBERS)?;
         let name = name.trim().trim_start_matches('@');
         if name.chars().count() > SEARCH_TERM_MAX {
             return Err(Error::invalid_param("name"));
         }
-        let limit = if limit <= 0 { 100 } else { limit.min(SEARCH_LIMIT_MAX) };
+        let limit = if limit <= 0 {
+            100
+        } else {
+            limit.min(SEARCH_LIMIT_MAX)
+        };
         let users = self.store.users().search(name, false, false, limit).await?;
         Ok(self.users_for_viewer(actor, users))
     }
@@ -286,13 +346,23 @@ impl App {
         }
         validate::user(&user)?;
         user.update_at = now_ms();
-        self.store.users().update(&user).await.map_err(|e| conflict_to_bad_request(e.into()))?;
+        self.store
+            .users()
+            .update(&user)
+            .await
+            .map_err(|e| conflict_to_bad_request(e.into()))?;
         Ok(self.user_for_viewer(actor, user))
     }
 
     /// Changes a password. Users must give their current one; admins changing someone
     /// else's need not. Every other session of that user ends.
-    pub async fn update_password(&self, actor: &Actor, id: &str, current: &str, new: &str) -> Result<()> {
+    pub async fn update_password(
+        &self,
+        actor: &Actor,
+        id: &str,
+        current: &str,
+        new: &str,
+    ) -> Result<()> {
         actor.require_self_or(id, EDIT_OTHER_USERS)?;
         let mut user = self.load_user(id).await?;
         let own = actor.user.id == id;
@@ -307,7 +377,9 @@ impl App {
         }
         self.check_password_policy(new)?;
         let plain = new.to_owned();
-        user.password_hash = blocking(move || password::hash(&plain)).await?.map_err(Error::internal)?;
+        user.password_hash = blocking(move || password::hash(&plain))
+            .await?
+            .map_err(Error::internal)?;
         user.last_password_update = now_ms();
         user.update_at = user.last_password_update;
         self.store.users().update(&user).await?;
@@ -338,7 +410,11 @@ impl App {
         if !active {
             self.store.sessions().delete_for_user(&user.id).await?;
         }
-        let action = if active { "user_activated" } else { "user_deactivated" };
+        let action = if active {
+            "user_activated"
+        } else {
+            "user_deactivated"
+        };
         self.audit_by(actor, &user.id, action, "").await;
         Ok(())
     }
@@ -352,8 +428,17 @@ impl App {
         user.roles = roles;
         user.update_at = now_ms();
         self.store.users().update(&user).await?;
-        self.store.sessions().update_roles_for_user(&user.id, &user.roles).await?;
-        self.audit_by(actor, &user.id, "roles_updated", &format!("roles={}", user.roles)).await;
+        self.store
+            .sessions()
+            .update_roles_for_user(&user.id, &user.roles)
+            .await?;
+        self.audit_by(
+            actor,
+            &user.id,
+            "roles_updated",
+            &format!("roles={}", user.roles),
+        )
+        .await;
         Ok(())
     }
 
@@ -374,9 +459,12 @@ impl App {
     pub async fn find_user(&self, login: &str) -> Result<User> {
         let login = login.trim().to_lowercase();
         match self.store.users().get_by_username(&login).await {
-            Err(StoreError::NotFound) => {
-                self.store.users().get_by_email(&login).await.or_not_found(Error::user_not_found)
-            }
+            Err(StoreError::NotFound) => self
+                .store
+                .users()
+                .get_by_email(&login)
+                .await
+                .or_not_found(Error::user_not_found),
             other => Ok(other?),
         }
     }

@@ -7,7 +7,14 @@ use conclave_store::AuditRecord;
 use crate::{Actor, App};
 
 impl App {
-    pub(crate) async fn audit(&self, user_id: &str, action: &str, extra: &str, ip: &str, session_id: &str) {
+    pub(crate) async fn audit(
+        &self,
+        user_id: &str,
+        action: &str,
+        extra: &str,
+        ip: &str,
+        session_id: &str,
+    ) {
         let record = AuditRecord {
             id: new_id(),
             create_at: now_ms(),
@@ -23,12 +30,25 @@ impl App {
     }
 
     /// Audits an action an actor took on `target_user_id`'s account.
-    pub(crate) async fn audit_by(&self, actor: &Actor, target_user_id: &str, action: &str, extra: &str) {
+    pub(crate) async fn audit_by(
+        &self,
+        actor: &Actor,
+        target_user_id: &str,
+        action: &str,
+        extra: &str,
+    ) {
         let extra = if actor.user.id == target_user_id || actor.session.local {
             extra.to_owned()
         } else {
             format!("by={} {extra}", actor.user.id)
         };
-        self.audit(target_user_id, action, extra.trim(), &actor.ip, &actor.session.id).await;
+        self.audit(
+            target_user_id,
+            action,
+            extra.trim(),
+            &actor.ip,
+            &actor.session.id,
+        )
+        .await;
     }
 }

@@ -101,7 +101,8 @@ impl App {
         }
         let user = self.upgrade_password_hash(user, req.password).await;
         let session = self.open_session(&user, &req.device_id, client).await?;
-        self.audit(&user.id, "login", "", &client.ip, &session.id).await;
+        self.audit(&user.id, "login", "", &client.ip, &session.id)
+            .await;
         Ok((user, session))
     }
 
@@ -145,19 +146,33 @@ impl App {
         user
     }
 
-    async fn open_session(&self, user: &User, device_id: &str, client: &ClientInfo) -> Result<Session> {
+    async fn open_session(
+        &self,
+        user: &User,
+        device_id: &str,
+        client: &ClientInfo,
+    ) -> Result<Session> {
         let now = now_ms();
         let hours = if device_id.is_empty() {
             self.config.auth.session_length_web_hours
         } else {
             // A device registers once per session: older sessions of that device end here.
-            self.store.sessions().delete_for_device(&user.id, device_id).await?;
+            self.store
+                .sessions()
+                .delete_for_device(&user.id, device_id)
+                .await?;
             self.config.auth.session_length_mobile_hours
         };
         let mut props = BTreeMap::new();
         props.insert("csrf".to_string(), new_random_id());
-        props.insert("platform".to_string(), platform_of(&client.user_agent).to_string());
-        props.insert("is_guest".to_string(), user.has_role("system_guest").to_string());
+        props.insert(
+            "platform".to_string(),
+            platform_of(&client.user_agent).to_string(),
+        );
+        props.insert(
+            "is_guest".to_string(),
+            user.has_role("system_guest").to_string(),
+        );
         let session = Session {
             id: new_id(),
             token: new_random_id(),
@@ -198,7 +213,11 @@ impl App {
         if now - session.last_activity_at > ACTIVITY_WRITE_INTERVAL_MS {
             self.store.sessions().touch(&session.id, now).await?;
         }
-        Ok(Actor { user, session, ip: ip.to_owned() })
+        Ok(Actor {
+            user,
+            session,
+            ip: ip.to_owned(),
+        })
     }
 
     /// A personal access token gets a non-expiring session the first time it is used, as
@@ -212,9 +231,17 @@ impl App {
             Ok(_) | Err(StoreError::NotFound) => return Err(Error::session_expired()),
             Err(e) => return Err(e.into()),
         };
-        let user = self.store.users().get(&pat.user_id).await.or_not_found(Error::session_expired)?;
+        let user = self
+            .store
+            .users()
+            .get(&pat.user_id)
+            .await
+            .or_not_found(Error::session_expired)?;
         let mut props = BTreeMap::new();
-        props.insert("type".to_string(), SESSION_TYPE_USER_ACCESS_TOKEN.to_string());
+        props.insert(
+            "type".to_string(),
+            SESSION_TYPE_USER_ACCESS_TOKEN.to_string(),
+        );
         props.insert("user_access_token_id".to_string(), pat.id.clone());
         props.insert("csrf".to_string(), new_random_id());
         let session = Session {
@@ -242,7 +269,8 @@ impl App {
             Ok(_) | Err(StoreError::NotFound) => {}
             Err(e) => return Err(e.into()),
         }
-        self.audit(&actor.user.id, "logout", "", &actor.ip, &actor.session.id).await;
+        self.audit(&actor.user.id, "logout", "", &actor.ip, &actor.session.id)
+            .await;
         Ok(())
     }
 }
@@ -250,19 +278,30 @@ impl App {
 /// A coarse platform name for the session list.
 fn platform_of(user_agent: &str) -> &'static str {
     let ua = user_agent.to_ascii_lowercase();
-    [("android", "Android"), ("iphone", "iPhone"), ("ipad", "iPad"), ("windows", "Windows"),
-        ("macintosh", "Macintosh"), ("linux", "Linux"), ("python", "Python"), ("node", "Node")]
-        .into_iter()
-        .find(|(needle, _)| ua.contains(needle))
-        .map(|(_, name)| name)
-        .unwrap_or("")
+    [
+        ("android", "Android"),
+        ("iphone", "iPhone"),
+        ("ipad", "iPad"),
+        ("windows", "Windows"),
+        ("macintosh", "Macintosh"),
+        ("linux", "Linux"),
+        ("python", "Python"),
+        ("node", "Node"),
+    ]
+    .into_iter()
+    .find(|(needle, _)| ua.contains(needle))
+    .map(|(_, name)| name)
+    .unwrap_or("")
 }
 
 impl App {
     /// The deprecated `POST /users/mfa` pre-check: whether that login needs a code. Unknown
     /// logins answer `false`, as Mattermost does.
     pub async fn mfa_required(&self, login_id: &str) -> Result<bool> {
-        let req = LoginRequest { login_id: login_id.to_owned(), ..LoginRequest::default() };
+        let req = LoginRequest {
+            login_id: login_id.to_owned(),
+            ..LoginRequest::default()
+        };
         match self.find_login_user(&req).await {
             Ok(user) => Ok(user.mfa_active),
             Err(e) if e.kind == crate::ErrorKind::Unauthorized => Ok(false),

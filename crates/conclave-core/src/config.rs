@@ -124,25 +124,39 @@ impl Default for AuthConfig {
 
 impl Default for PrivacyConfig {
     fn default() -> PrivacyConfig {
-        PrivacyConfig { show_email_address: true, show_full_name: true }
+        PrivacyConfig {
+            show_email_address: true,
+            show_full_name: true,
+        }
     }
 }
 
 impl Default for LimitsConfig {
     fn default() -> LimitsConfig {
-        LimitsConfig { max_body_bytes: 1 << 20, max_url_bytes: 8192, max_batch_items: 1000 }
+        LimitsConfig {
+            max_body_bytes: 1 << 20,
+            max_url_bytes: 8192,
+            max_batch_items: 1000,
+        }
     }
 }
 
 impl Default for RateLimitConfig {
     fn default() -> RateLimitConfig {
-        RateLimitConfig { enable: true, per_second: 20, max_burst: 200 }
+        RateLimitConfig {
+            enable: true,
+            per_second: 20,
+            max_burst: 200,
+        }
     }
 }
 
 impl Default for LogConfig {
     fn default() -> LogConfig {
-        LogConfig { format: "text".into(), level: "info".into() }
+        LogConfig {
+            format: "text".into(),
+            level: "info".into(),
+        }
     }
 }
 
@@ -155,7 +169,10 @@ pub struct ConfigError {
 }
 
 fn invalid(key: &str, message: &str) -> Result<(), ConfigError> {
-    Err(ConfigError { key: key.into(), message: message.into() })
+    Err(ConfigError {
+        key: key.into(),
+        message: message.into(),
+    })
 }
 
 impl Config {
@@ -168,7 +185,10 @@ impl Config {
             && !self.database_url.starts_with("postgres://")
             && !self.database_url.starts_with("postgresql://")
         {
-            return invalid("database_url", "expected postgres://… (leave empty for SQLite)");
+            return invalid(
+                "database_url",
+                "expected postgres://… (leave empty for SQLite)",
+            );
         }
         if !(1..=1000).contains(&self.database_max_connections) {
             return invalid("database_max_connections", "must be between 1 and 1000");
@@ -197,9 +217,13 @@ impl Config {
         if self.limits.max_batch_items < 1 {
             return invalid("limits.max_batch_items", "must be at least 1");
         }
-        if self.rate_limit.enable && (self.rate_limit.per_second < 1 || self.rate_limit.max_burst < 1)
+        if self.rate_limit.enable
+            && (self.rate_limit.per_second < 1 || self.rate_limit.max_burst < 1)
         {
-            return invalid("rate_limit.per_second", "per_second and max_burst must be at least 1");
+            return invalid(
+                "rate_limit.per_second",
+                "per_second and max_burst must be at least 1",
+            );
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return invalid("log.format", "expected text or json");

@@ -33,7 +33,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(kind: ErrorKind, id: &'static str, message: impl Into<String>) -> Error {
-        Error { kind, id, message: message.into(), detail: String::new() }
+        Error {
+            kind,
+            id,
+            message: message.into(),
+            detail: String::new(),
+        }
     }
     pub fn bad_request(id: &'static str, message: impl Into<String>) -> Error {
         Error::new(ErrorKind::BadRequest, id, message)
@@ -82,9 +87,10 @@ impl Error {
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Error {
         match e {
-            StoreError::NotFound => {
-                Error::not_found("app.store.not_found", "The requested resource was not found.")
-            }
+            StoreError::NotFound => Error::not_found(
+                "app.store.not_found",
+                "The requested resource was not found.",
+            ),
             StoreError::Conflict(field) => Error::new(
                 ErrorKind::Conflict,
                 "app.store.conflict",

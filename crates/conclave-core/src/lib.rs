@@ -42,8 +42,14 @@ impl Actor {
     /// The operator at the command line: a system admin with no session.
     pub fn local() -> Actor {
         Actor {
-            user: User { roles: "system_admin system_user".into(), ..User::default() },
-            session: Session { local: true, ..Session::default() },
+            user: User {
+                roles: "system_admin system_user".into(),
+                ..User::default()
+            },
+            session: Session {
+                local: true,
+                ..Session::default()
+            },
             ip: "local".into(),
         }
     }
@@ -53,12 +59,24 @@ impl Actor {
     }
 
     pub fn require(&self, permission: permissions::Permission) -> Result<()> {
-        if self.can(permission) { Ok(()) } else { Err(Error::forbidden()) }
+        if self.can(permission) {
+            Ok(())
+        } else {
+            Err(Error::forbidden())
+        }
     }
 
     /// Acting on one's own account, or holding `permission` over others'.
-    pub fn require_self_or(&self, user_id: &str, permission: permissions::Permission) -> Result<()> {
-        if self.user.id == user_id && !self.session.local { Ok(()) } else { self.require(permission) }
+    pub fn require_self_or(
+        &self,
+        user_id: &str,
+        permission: permissions::Permission,
+    ) -> Result<()> {
+        if self.user.id == user_id && !self.session.local {
+            Ok(())
+        } else {
+            self.require(permission)
+        }
     }
 }
 
@@ -73,9 +91,15 @@ impl App {
     /// Builds the application over an opened store, creating the server's diagnostic id on
     /// first start.
     pub async fn new(store: Arc<dyn Store>, config: Config) -> Result<App> {
-        let diagnostic_id =
-            store.system().get_or_insert("DiagnosticId", &conclave_model::new_id()).await?;
-        Ok(App { store, config: Arc::new(config), diagnostic_id })
+        let diagnostic_id = store
+            .system()
+            .get_or_insert("DiagnosticId", &conclave_model::new_id())
+            .await?;
+        Ok(App {
+            store,
+            config: Arc::new(config),
+            diagnostic_id,
+        })
     }
 
     pub fn config(&self) -> &Config {
@@ -97,6 +121,10 @@ impl App {
 }
 
 /// Runs CPU-heavy work (password hashing) off the async worker threads.
-pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| Error::internal(e.to_string()))
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::internal(e.to_string()))
 }

@@ -18,7 +18,10 @@ impl App {
         if self.config.auth.enable_multifactor_authentication {
             Ok(())
         } else {
-            Err(Error::not_implemented("mfa.mfa_disabled.app_error", "MFA is not enabled on this server."))
+            Err(Error::not_implemented(
+                "mfa.mfa_disabled.app_error",
+                "MFA is not enabled on this server.",
+            ))
         }
     }
 
@@ -30,7 +33,12 @@ impl App {
         if actor.user.id != user_id {
             return Err(Error::forbidden());
         }
-        let mut user = self.store.users().get(user_id).await.or_not_found(Error::user_not_found)?;
+        let mut user = self
+            .store
+            .users()
+            .get(user_id)
+            .await
+            .or_not_found(Error::user_not_found)?;
         if user.mfa_active {
             return Err(Error::bad_request(
                 "api.user.generate_mfa_secret.already_active",
@@ -47,9 +55,20 @@ impl App {
 
     /// Turns MFA on (with a valid `code` from the generated secret) or off. Admins may turn
     /// it off for others, e.g. when a phone is lost.
-    pub async fn update_mfa(&self, actor: &Actor, user_id: &str, activate: bool, code: &str) -> Result<()> {
+    pub async fn update_mfa(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        activate: bool,
+        code: &str,
+    ) -> Result<()> {
         self.require_mfa_enabled()?;
-        let mut user = self.store.users().get(user_id).await.or_not_found(Error::user_not_found)?;
+        let mut user = self
+            .store
+            .users()
+            .get(user_id)
+            .await
+            .or_not_found(Error::user_not_found)?;
         if activate {
             if actor.user.id != user_id {
                 return Err(Error::forbidden());
@@ -60,7 +79,11 @@ impl App {
                     "Generate an MFA secret first.",
                 ));
             }
-            if !totp::verify(&user.mfa_secret, code, (conclave_model::now_ms() / 1000) as u64) {
+            if !totp::verify(
+                &user.mfa_secret,
+                code,
+                (conclave_model::now_ms() / 1000) as u64,
+            ) {
                 return Err(Error::bad_request(
                     "ent.mfa.activate.authenticate.app_error",
                     "Invalid MFA token.",
@@ -80,7 +103,11 @@ impl App {
         }
         user.update_at = conclave_model::now_ms();
         self.store.users().update(&user).await?;
-        let action = if activate { "mfa_activated" } else { "mfa_deactivated" };
+        let action = if activate {
+            "mfa_activated"
+        } else {
+            "mfa_deactivated"
+        };
         self.audit_by(actor, user_id, action, "").await;
         Ok(())
     }

@@ -14,7 +14,10 @@ fn argon2() -> Argon2<'static> {
 /// Hashes with Argon2id. CPU-heavy: call from a blocking thread.
 pub fn hash(password: &str) -> Result<String, String> {
     let salt = SaltString::generate(&mut OsRng);
-    argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
 }
 
 /// Checks a password against an Argon2 (PHC string) or bcrypt (`$2a$`/`$2b$`/`$2y$`) hash.
@@ -24,7 +27,9 @@ pub fn verify(password: &str, stored: &str) -> bool {
         return bcrypt::verify(password, stored).unwrap_or(false);
     }
     match PasswordHash::new(stored) {
-        Ok(parsed) => argon2().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }

@@ -47,16 +47,20 @@ fn grants(role: &str) -> &'static [Permission] {
             CREATE_TEAM,
         ],
         SYSTEM_GUEST => &[CREATE_DIRECT_CHANNEL, CREATE_GROUP_CHANNEL],
-        "system_user_access_token" => {
-            &[CREATE_USER_ACCESS_TOKEN, READ_USER_ACCESS_TOKEN, REVOKE_USER_ACCESS_TOKEN]
-        }
+        "system_user_access_token" => &[
+            CREATE_USER_ACCESS_TOKEN,
+            READ_USER_ACCESS_TOKEN,
+            REVOKE_USER_ACCESS_TOKEN,
+        ],
         _ => &[],
     }
 }
 
 /// True when any of the space-separated `roles` grants `permission`.
 pub fn roles_grant(roles: &str, permission: Permission) -> bool {
-    roles.split_whitespace().any(|r| r == SYSTEM_ADMIN || grants(r).contains(&permission))
+    roles
+        .split_whitespace()
+        .any(|r| r == SYSTEM_ADMIN || grants(r).contains(&permission))
 }
 
 /// Normalises a requested role list: known roles only, no duplicates, and exactly one of
@@ -71,7 +75,10 @@ pub fn normalize_system_roles(requested: &str) -> Option<String> {
             roles.push(r);
         }
     }
-    let base = roles.iter().filter(|r| **r == SYSTEM_USER || **r == SYSTEM_GUEST).count();
+    let base = roles
+        .iter()
+        .filter(|r| **r == SYSTEM_USER || **r == SYSTEM_GUEST)
+        .count();
     if base != 1 || (roles.contains(&SYSTEM_GUEST) && roles.contains(&SYSTEM_ADMIN)) {
         return None;
     }
@@ -90,8 +97,16 @@ mod tests {
             ("system_user", EDIT_OTHER_USERS, false),
             ("system_user", MANAGE_SYSTEM, false),
             ("system_user", CREATE_USER_ACCESS_TOKEN, false),
-            ("system_user system_user_access_token", CREATE_USER_ACCESS_TOKEN, true),
-            ("system_user system_user_access_token", REVOKE_USER_ACCESS_TOKEN, true),
+            (
+                "system_user system_user_access_token",
+                CREATE_USER_ACCESS_TOKEN,
+                true,
+            ),
+            (
+                "system_user system_user_access_token",
+                REVOKE_USER_ACCESS_TOKEN,
+                true,
+            ),
             ("system_guest", VIEW_MEMBERS, false),
             ("system_guest", CREATE_DIRECT_CHANNEL, true),
             ("system_admin system_user", MANAGE_SYSTEM, true),
@@ -110,7 +125,10 @@ mod tests {
         let cases = [
             ("system_user", Some("system_user")),
             ("system_admin system_user", Some("system_admin system_user")),
-            ("system_user  system_user system_user_access_token", Some("system_user system_user_access_token")),
+            (
+                "system_user  system_user system_user_access_token",
+                Some("system_user system_user_access_token"),
+            ),
             ("system_admin", None),
             ("system_user system_guest", None),
             ("system_guest system_admin", None),
@@ -118,7 +136,11 @@ mod tests {
             ("", None),
         ];
         for (input, expected) in cases {
-            assert_eq!(normalize_system_roles(input).as_deref(), expected, "{input:?}");
+            assert_eq!(
+                normalize_system_roles(input).as_deref(),
+                expected,
+                "{input:?}"
+            );
         }
     }
 }

@@ -17,7 +17,12 @@ impl App {
         Ok(sessions)
     }
 
-    pub async fn revoke_session(&self, actor: &Actor, user_id: &str, session_id: &str) -> Result<()> {
+    pub async fn revoke_session(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<()> {
         actor.require_self_or(user_id, EDIT_OTHER_USERS)?;
         if !is_valid_id(session_id) {
             return Err(Error::invalid_param("session_id"));
@@ -39,7 +44,13 @@ impl App {
             ));
         }
         self.store.sessions().delete(session_id).await?;
-        self.audit_by(actor, user_id, "session_revoked", &format!("session_id={session_id}")).await;
+        self.audit_by(
+            actor,
+            user_id,
+            "session_revoked",
+            &format!("session_id={session_id}"),
+        )
+        .await;
         Ok(())
     }
 
@@ -49,7 +60,13 @@ impl App {
             return Err(Error::invalid_param("user_id"));
         }
         let ids = self.store.sessions().delete_for_user(user_id).await?;
-        self.audit_by(actor, user_id, "sessions_revoked_all", &format!("count={}", ids.len())).await;
+        self.audit_by(
+            actor,
+            user_id,
+            "sessions_revoked_all",
+            &format!("count={}", ids.len()),
+        )
+        .await;
         Ok(())
     }
 
@@ -59,7 +76,10 @@ impl App {
             return Err(Error::invalid_param("device_id"));
         }
         let mut session = actor.session.clone();
-        self.store.sessions().delete_for_device(&actor.user.id, device_id).await?;
+        self.store
+            .sessions()
+            .delete_for_device(&actor.user.id, device_id)
+            .await?;
         // Re-create the session row with the device id, keeping its token and expiry.
         self.store.sessions().delete(&session.id).await?;
         session.device_id = device_id.to_owned();

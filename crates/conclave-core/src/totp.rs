@@ -127,7 +127,9 @@ pub fn qr_png_base64(data: &str) -> Result<String, String> {
         encoder.set_color(png::ColorType::Grayscale);
         encoder.set_depth(png::BitDepth::Eight);
         let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
-        writer.write_image_data(&pixels).map_err(|e| e.to_string())?;
+        writer
+            .write_image_data(&pixels)
+            .map_err(|e| e.to_string())?;
     }
     Ok(base64::engine::general_purpose::STANDARD.encode(png_bytes))
 }
@@ -140,8 +142,14 @@ mod tests {
     fn rfc6238_sha1_vectors() {
         // RFC 6238 appendix B, SHA1 seed "12345678901234567890", truncated to 6 digits.
         let secret = b"12345678901234567890";
-        let cases = [(59, 287082), (1111111109, 81804), (1111111111, 50471), (1234567890, 5924),
-            (2000000000, 279037), (20000000000, 353130)];
+        let cases = [
+            (59, 287082),
+            (1111111109, 81804),
+            (1111111111, 50471),
+            (1234567890, 5924),
+            (2000000000, 279037),
+            (20000000000, 353130),
+        ];
         for (t, expected) in cases {
             assert_eq!(code_at(secret, t / 30), expected, "t={t}");
         }
@@ -173,8 +181,11 @@ mod tests {
     #[test]
     fn qr_code_is_a_png() {
         use base64::Engine;
-        let b64 = qr_png_base64(&provisioning_uri("Conclave", "alice", "JBSWY3DPEHPK3PXP")).unwrap();
-        let bytes = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+        let b64 =
+            qr_png_base64(&provisioning_uri("Conclave", "alice", "JBSWY3DPEHPK3PXP")).unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
     }
 }

@@ -75,7 +75,10 @@ impl IntoResponse for ApiError {
 
 /// The 404 for API paths no route matches.
 pub(crate) async fn api_not_found() -> ApiError {
-    ApiError(Error::not_found("api.context.404.app_error", "Sorry, we could not find the page."))
+    ApiError(Error::not_found(
+        "api.context.404.app_error",
+        "Sorry, we could not find the page.",
+    ))
 }
 
 pub(crate) async fn method_not_allowed() -> ApiError {

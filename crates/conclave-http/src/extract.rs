@@ -41,12 +41,14 @@ fn find_token(parts: &Parts) -> Result<Option<(String, TokenSource)>, Error> {
     if let Some(t) = cookie(&parts.headers, COOKIE_TOKEN).filter(|t| !t.is_empty()) {
         return Ok(Some((t.to_owned(), TokenSource::Cookie)));
     }
-    if let Some(value) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        if let Some((scheme, token)) = value.trim().split_once(' ') {
-            if scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token") {
-                return Ok(Some((token.trim().to_owned(), TokenSource::Header)));
-            }
-        }
+    let authorization = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if let Some((scheme, token)) = authorization.and_then(|v| v.trim().split_once(' '))
+        && (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token"))
+    {
+        return Ok(Some((token.trim().to_owned(), TokenSource::Header)));
     }
     let query = parts.uri.query().unwrap_or("");
     if serde_urlencoded::from_str::<Vec<(String, String)>>(query)
@@ -68,7 +70,10 @@ fn check_csrf(parts: &Parts, actor: &Actor, strict: bool) -> Result<(), Error> {
     if parts.method == Method::GET || parts.method == Method::HEAD {
         return Ok(());
     }
-    let header_token = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+    let header_token = parts
+        .headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok());
     let expected = actor.session.csrf_token();
     if !expected.is_empty() && header_token == Some(expected) {
         return Ok(());
@@ -158,7 +163,10 @@ pub struct MaybeAuth(pub Option<Actor>);
 impl FromRequestParts<AppState> for MaybeAuth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<MaybeAuth, ApiError> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<MaybeAuth, ApiError> {
         // As in Mattermost, a bad token on a session-optional route means "anonymous".
         match authenticate(parts, state).await {
             Ok(actor) => Ok(MaybeAuth(actor)),
@@ -216,14 +224,20 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Body<T>, ApiError> {
         let limit = state.app.config().limits.max_body_bytes;
-        let bytes = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| {
-            Error::new(
-                ErrorKind::PayloadTooLarge,
-                "api.context.request_body_too_large.app_error",
-                format!("The request body is larger than {limit} bytes."),
-            )
-        })?;
-        let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"null" } else { &bytes };
+        let bytes = axum::body::to_bytes(req.into_body(), limit)
+            .await
+            .map_err(|_| {
+                Error::new(
+                    ErrorKind::PayloadTooLarge,
+                    "api.context.request_body_too_large.app_error",
+                    format!("The request body is larger than {limit} bytes."),
+                )
+            })?;
+        let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"null"
+        } else {
+            &bytes
+        };
         serde_json::from_slice(text).map(Body).map_err(|e| {
             ApiError(Error::bad_request(
                 "api.context.invalid_body_param.app_error",

@@ -29,14 +29,20 @@ pub struct AppState {
 impl AppState {
     pub fn new(app: Arc<App>) -> AppState {
         let rl = &app.config().rate_limit;
-        let limiter = rl.enable.then(|| Arc::new(RateLimiter::new(rl.per_second, rl.max_burst)));
+        let limiter = rl
+            .enable
+            .then(|| Arc::new(RateLimiter::new(rl.per_second, rl.max_burst)));
         let version_id = format!(
             "{}.{}.{}.false",
             conclave_core::MATTERMOST_API_VERSION,
             conclave_core::BUILD_VERSION.replace('.', "_"),
             routes::system::client_config_hash(&app),
         );
-        AppState { app, limiter, version_id: version_id.into() }
+        AppState {
+            app,
+            limiter,
+            version_id: version_id.into(),
+        }
     }
 
     /// Applies the per-user limit; the per-address one is middleware.
@@ -63,6 +69,9 @@ pub async fn serve(
         let router = router.clone();
         async move { router.oneshot(middleware::normalize_path(req)).await }
     });
-    let make = axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(service);
-    axum::serve(listener, make).with_graceful_shutdown(shutdown).await
+    let make =
+        axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(service);
+    axum::serve(listener, make)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

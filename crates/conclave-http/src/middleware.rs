@@ -43,12 +43,20 @@ fn peer_ip(req: &Request) -> String {
 
 /// Runs every request inside its request id, refuses oversized URLs and over-limit clients,
 /// and stamps the headers every Mattermost response carries.
-pub(crate) async fn request_context(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn request_context(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let request_id = conclave_model::new_id();
     let started = Instant::now();
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
     let is_get = method == Method::GET;
-    let url_len = req.uri().path_and_query().map(|p| p.as_str().len()).unwrap_or(0);
+    let url_len = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().len())
+        .unwrap_or(0);
     let max_url = state.app.config().limits.max_url_bytes;
     let ip = peer_ip(&req);
 
@@ -90,7 +98,9 @@ pub(crate) async fn request_context(State(state): State<AppState>, req: Request,
         set(headers, "x-ratelimit-remaining", &d.remaining.to_string());
         set(headers, "x-ratelimit-reset", &d.reset_secs.to_string());
     }
-    let is_json = headers.get(header::CONTENT_TYPE).is_some_and(|v| v == "application/json");
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v == "application/json");
     if is_get && is_json && !headers.contains_key(header::EXPIRES) {
         set(headers, "expires", "0");
     }
@@ -106,10 +116,13 @@ pub(crate) async fn request_context(State(state): State<AppState>, req: Request,
 }
 
 fn too_many_requests(retry_after: u64) -> Response {
-    let mut r = (axum::http::StatusCode::TOO_MANY_REQUESTS, "limit exceeded\n").into_response();
+    let mut r = (
+        axum::http::StatusCode::TOO_MANY_REQUESTS,
+        "limit exceeded\n",
+    )
+        .into_response();
     if let Ok(v) = HeaderValue::from_str(&retry_after.max(1).to_string()) {
         r.headers_mut().insert(header::RETRY_AFTER, v);
     }
     r
 }
-

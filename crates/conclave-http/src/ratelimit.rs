@@ -47,8 +47,10 @@ impl RateLimiter {
         if buckets.len() >= SWEEP_AT_KEYS {
             buckets.retain(|_, b| now.duration_since(b.last).as_secs_f64() < FORGET_AFTER_SECS);
         }
-        let bucket =
-            buckets.entry(key.to_owned()).or_insert(Bucket { tokens: self.burst, last: now });
+        let bucket = buckets.entry(key.to_owned()).or_insert(Bucket {
+            tokens: self.burst,
+            last: now,
+        });
         let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * self.per_second).min(self.burst);
         bucket.last = now;
@@ -56,8 +58,11 @@ impl RateLimiter {
         if allowed {
             bucket.tokens -= 1.0;
         }
-        let reset_secs =
-            if allowed { 0 } else { ((1.0 - bucket.tokens) / self.per_second).ceil() as u64 };
+        let reset_secs = if allowed {
+            0
+        } else {
+            ((1.0 - bucket.tokens) / self.per_second).ceil() as u64
+        };
         Decision {
             allowed,
             limit: self.per_second as u32,

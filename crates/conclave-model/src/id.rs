@@ -69,7 +69,9 @@ mod tests {
         let b = new_id();
         // The alphabet is not in ASCII order, so compare decoded positions.
         let rank = |s: &str| -> Vec<usize> {
-            s.bytes().map(|c| ALPHABET.iter().position(|&x| x == c).unwrap()).collect()
+            s.bytes()
+                .map(|c| ALPHABET.iter().position(|&x| x == c).unwrap())
+                .collect()
         };
         assert!(rank(&a) < rank(&b));
     }

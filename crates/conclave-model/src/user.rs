@@ -115,10 +115,14 @@ impl User {
     }
 
     pub fn default_timezone() -> Timezone {
-        [("useAutomaticTimezone", "true"), ("automaticTimezone", ""), ("manualTimezone", "")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        [
+            ("useAutomaticTimezone", "true"),
+            ("automaticTimezone", ""),
+            ("manualTimezone", ""),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
     }
 
     /// What another (non-admin) user may see of this account, as Mattermost's

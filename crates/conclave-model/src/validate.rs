@@ -33,19 +33,29 @@ pub fn username(name: &str) -> Result<(), FieldError> {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
         && !RESERVED_USERNAMES.contains(&name);
-    if ok { Ok(()) } else { err("model.user.is_valid.username.app_error", "username") }
+    if ok {
+        Ok(())
+    } else {
+        err("model.user.is_valid.username.app_error", "username")
+    }
 }
 
 pub fn email(email: &str) -> Result<(), FieldError> {
     let ok = email.len() <= EMAIL_MAX
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
         && match email.split_once('@') {
             Some((local, domain)) => {
                 !local.is_empty() && !domain.is_empty() && !domain.contains('@')
             }
             None => false,
         };
-    if ok { Ok(()) } else { err("model.user.is_valid.email.app_error", "email") }
+    if ok {
+        Ok(())
+    } else {
+        err("model.user.is_valid.email.app_error", "email")
+    }
 }
 
 fn max_chars(
@@ -54,7 +64,11 @@ fn max_chars(
     id: &'static str,
     field: &'static str,
 ) -> Result<(), FieldError> {
-    if value.chars().count() <= max { Ok(()) } else { err(id, field) }
+    if value.chars().count() <= max {
+        Ok(())
+    } else {
+        err(id, field)
+    }
 }
 
 fn string_map(map: &StringMap, field: &'static str) -> Result<(), FieldError> {
@@ -62,18 +76,47 @@ fn string_map(map: &StringMap, field: &'static str) -> Result<(), FieldError> {
         && map
             .iter()
             .all(|(k, v)| k.chars().count() <= MAP_KEY_MAX && v.chars().count() <= MAP_VALUE_MAX);
-    if ok { Ok(()) } else { err("model.user.is_valid.props.app_error", field) }
+    if ok {
+        Ok(())
+    } else {
+        err("model.user.is_valid.props.app_error", field)
+    }
 }
 
 /// Checks every user-controlled field of a user before it is stored.
 pub fn user(u: &User) -> Result<(), FieldError> {
     username(&u.username)?;
     email(&u.email)?;
-    max_chars(&u.nickname, NAME_MAX, "model.user.is_valid.nickname.app_error", "nickname")?;
-    max_chars(&u.first_name, NAME_MAX, "model.user.is_valid.first_name.app_error", "first_name")?;
-    max_chars(&u.last_name, NAME_MAX, "model.user.is_valid.last_name.app_error", "last_name")?;
-    max_chars(&u.position, POSITION_MAX, "model.user.is_valid.position.app_error", "position")?;
-    max_chars(&u.locale, LOCALE_MAX, "model.user.is_valid.locale.app_error", "locale")?;
+    max_chars(
+        &u.nickname,
+        NAME_MAX,
+        "model.user.is_valid.nickname.app_error",
+        "nickname",
+    )?;
+    max_chars(
+        &u.first_name,
+        NAME_MAX,
+        "model.user.is_valid.first_name.app_error",
+        "first_name",
+    )?;
+    max_chars(
+        &u.last_name,
+        NAME_MAX,
+        "model.user.is_valid.last_name.app_error",
+        "last_name",
+    )?;
+    max_chars(
+        &u.position,
+        POSITION_MAX,
+        "model.user.is_valid.position.app_error",
+        "position",
+    )?;
+    max_chars(
+        &u.locale,
+        LOCALE_MAX,
+        "model.user.is_valid.locale.app_error",
+        "locale",
+    )?;
     string_map(&u.props, "props")?;
     string_map(&u.notify_props, "notify_props")?;
     string_map(&u.timezone, "timezone")?;

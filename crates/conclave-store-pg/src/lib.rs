@@ -60,7 +60,11 @@ impl Store for PgStore {
         self
     }
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map(drop).map_err(to_store_error)
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(to_store_error)
     }
     async fn close(&self) {
         self.pool.close().await;
@@ -123,5 +127,9 @@ pub(crate) fn map_to_json(map: &BTreeMap<String, String>) -> String {
 }
 
 pub(crate) fn changed_one(result: sqlx::postgres::PgQueryResult) -> StoreResult<()> {
-    if result.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    if result.rows_affected() == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
 }

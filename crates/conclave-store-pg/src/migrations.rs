@@ -7,8 +7,11 @@ use sqlx::{Executor, PgPool};
 use crate::to_store_error;
 
 /// `(version, name, sql)`, in order.
-pub const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "accounts", include_str!("../migrations/0001_accounts.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "accounts",
+    include_str!("../migrations/0001_accounts.sql"),
+)];
 
 /// Arbitrary constant: the advisory lock that keeps nodes starting together from migrating twice.
 const MIGRATION_LOCK: i64 = 0x636f_6e63_6c61_7665;
@@ -39,25 +42,30 @@ async fn apply_pending(conn: &mut sqlx::PgConnection) -> StoreResult<()> {
     .await
     .map_err(to_store_error)?;
     for (version, name, sql) in MIGRATIONS {
-        let applied: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)")
-                .bind(version)
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(to_store_error)?;
+        let applied: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)",
+        )
+        .bind(version)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(to_store_error)?;
         if applied {
             continue;
         }
         tracing::info!(version, name, "applying postgres migration");
-        let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(to_store_error)?;
-        tx.execute(*sql).await.map_err(to_store_error)?;
-        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-            .bind(version)
-            .bind(name)
-            .bind(now_ms())
-            .execute(&mut *tx)
+        let mut tx = sqlx::Connection::begin(&mut *conn)
             .await
             .map_err(to_store_error)?;
+        tx.execute(*sql).await.map_err(to_store_error)?;
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(version)
+        .bind(name)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await
+        .map_err(to_store_error)?;
         tx.commit().await.map_err(to_store_error)?;
     }
     Ok(())

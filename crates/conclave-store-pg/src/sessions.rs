@@ -30,8 +30,11 @@ fn from_row(r: &PgRow) -> StoreResult<Session> {
 impl PgStore {
     async fn session_where(&self, filter: &str, value: &str) -> StoreResult<Session> {
         let sql = format!("SELECT {COLUMNS} FROM sessions WHERE {filter} = $1");
-        let row =
-            sqlx::query(&sql).bind(value).fetch_one(&self.pool).await.map_err(to_store_error)?;
+        let row = sqlx::query(&sql)
+            .bind(value)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(to_store_error)?;
         from_row(&row)
     }
 }
@@ -39,9 +42,8 @@ impl PgStore {
 #[async_trait]
 impl SessionStore for PgStore {
     async fn create(&self, s: &Session) -> StoreResult<()> {
-        let sql = format!(
-            "INSERT INTO sessions ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)"
-        );
+        let sql =
+            format!("INSERT INTO sessions ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)");
         sqlx::query(&sql)
             .bind(&s.id)
             .bind(&s.token)
@@ -71,8 +73,11 @@ impl SessionStore for PgStore {
     async fn list_for_user(&self, user_id: &str) -> StoreResult<Vec<Session>> {
         let sql =
             format!("SELECT {COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY create_at DESC");
-        let rows =
-            sqlx::query(&sql).bind(user_id).fetch_all(&self.pool).await.map_err(to_store_error)?;
+        let rows = sqlx::query(&sql)
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(to_store_error)?;
         rows.iter().map(from_row).collect()
     }
 
@@ -121,11 +126,7 @@ impl SessionStore for PgStore {
             .map_err(to_store_error)
     }
 
-    async fn delete_for_device(
-        &self,
-        user_id: &str,
-        device_id: &str,
-    ) -> StoreResult<Vec<String>> {
+    async fn delete_for_device(&self, user_id: &str, device_id: &str) -> StoreResult<Vec<String>> {
         sqlx::query_scalar(
             "DELETE FROM sessions WHERE user_id = $1 AND device_id = $2 RETURNING id",
         )

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use conclave_model::UserAccessToken;
-use conclave_store::{AccessTokenStore, StoreResult};
+use conclave_store::{AccessTokenStore, StoreResult, like_prefix};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
@@ -21,8 +21,11 @@ fn from_row(r: &PgRow) -> StoreResult<UserAccessToken> {
 impl PgStore {
     async fn token_where(&self, filter: &str, value: &str) -> StoreResult<UserAccessToken> {
         let sql = format!("SELECT {COLUMNS} FROM user_access_tokens WHERE {filter} = $1");
-        let row =
-            sqlx::query(&sql).bind(value).fetch_one(&self.pool).await.map_err(to_store_error)?;
+        let row = sqlx::query(&sql)
+            .bind(value)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(to_store_error)?;
         from_row(&row)
     }
 }
@@ -55,8 +58,39 @@ impl AccessTokenStore for PgStore {
     async fn list_for_user(&self, user_id: &str) -> StoreResult<Vec<UserAccessToken>> {
         let sql =
             format!("SELECT {COLUMNS} FROM user_access_tokens WHERE user_id = $1 ORDER BY id");
-        let rows =
-            sqlx::query(&sql).bind(user_id).fetch_all(&self.pool).await.map_err(to_store_error)?;
+        let rows = sqlx::query(&sql)
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(to_store_error)?;
+        rows.iter().map(from_row).collect()
+    }
+
+    async fn list(&self, offset: i64, limit: i64) -> StoreResult<Vec<UserAccessToken>> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM user_access_tokens ORDER BY id LIMIT $1 OFFSET $2");
+        let rows = sqlx::query(&sql)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(to_store_error)?;
+        rows.iter().map(from_row).collect()
+    }
+
+    async fn search(&self, term: &str, limit: i64) -> StoreResult<Vec<UserAccessToken>> {
+        let rows = sqlx::query(
+            "SELECT t.id, t.token, t.user_id, t.description, t.is_active
+             FROM user_access_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.id LIKE $1 ESCAPE '\\' OR t.user_id LIKE $1 ESCAPE '\\'
+                OR u.username LIKE $1 ESCAPE '\\'
+             ORDER BY t.id LIMIT $2",
+        )
+        .bind(like_prefix(term))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(to_store_error)?;
         rows.iter().map(from_row).collect()
     }
 

@@ -57,8 +57,11 @@ fn from_rows(rows: Vec<PgRow>) -> StoreResult<Vec<User>> {
 impl PgStore {
     async fn user_where(&self, filter: &str, value: &str) -> StoreResult<User> {
         let sql = format!("SELECT {COLUMNS} FROM users WHERE {filter} = $1");
-        let row =
-            sqlx::query(&sql).bind(value).fetch_one(&self.pool).await.map_err(to_store_error)?;
+        let row = sqlx::query(&sql)
+            .bind(value)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(to_store_error)?;
         from_row(&row)
     }
 }
@@ -144,8 +147,11 @@ impl UserStore for PgStore {
 
     async fn get_many(&self, ids: &[String]) -> StoreResult<Vec<User>> {
         let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ANY($1)");
-        let rows =
-            sqlx::query(&sql).bind(ids).fetch_all(&self.pool).await.map_err(to_store_error)?;
+        let rows = sqlx::query(&sql)
+            .bind(ids)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(to_store_error)?;
         from_rows(rows)
     }
 

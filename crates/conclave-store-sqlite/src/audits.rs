@@ -55,7 +55,8 @@ impl AuditStore for SqliteStore {
                         })
                     })
                     .map_err(to_store_error)?;
-                rows.collect::<rusqlite::Result<Vec<_>>>().map_err(to_store_error)
+                rows.collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(to_store_error)
             })
             .await
     }

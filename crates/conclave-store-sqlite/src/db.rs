@@ -109,7 +109,11 @@ impl Db {
         });
         let sender = self.jobs.lock().unwrap().clone();
         let closed = || StoreError::Internal("database is closed".into());
-        sender.ok_or_else(closed)?.send(job).await.map_err(|_| closed())?;
+        sender
+            .ok_or_else(closed)?
+            .send(job)
+            .await
+            .map_err(|_| closed())?;
         answer
             .await
             .map_err(|_| StoreError::Internal("write was not committed".into()))?
@@ -126,7 +130,12 @@ impl Db {
             .acquire()
             .await
             .map_err(|_| StoreError::Internal("database is closed".into()))?;
-        let conn = self.readers.lock().unwrap().pop().expect("a permit guarantees a reader");
+        let conn = self
+            .readers
+            .lock()
+            .unwrap()
+            .pop()
+            .expect("a permit guarantees a reader");
         let (conn, result) = tokio::task::spawn_blocking(move || {
             let result = f(&conn);
             (conn, result)
@@ -171,7 +180,11 @@ fn commit_batch(conn: &Connection, batch: impl Iterator<Item = Job>) {
     for job in batch {
         let _ = conn.execute_batch("SAVEPOINT job");
         let (ok, finish) = job(conn);
-        let end = if ok { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+        let end = if ok {
+            "RELEASE job"
+        } else {
+            "ROLLBACK TO job; RELEASE job"
+        };
         let _ = conn.execute_batch(end);
         finishers.push(finish);
     }

@@ -52,7 +52,10 @@ impl Store for SqliteStore {
     }
     async fn ping(&self) -> StoreResult<()> {
         self.db
-            .read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(db::to_store_error))
+            .read(|c| {
+                c.query_row("SELECT 1", [], |_| Ok(()))
+                    .map_err(db::to_store_error)
+            })
             .await
     }
     async fn close(&self) {

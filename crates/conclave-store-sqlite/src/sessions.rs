@@ -41,8 +41,11 @@ fn delete_returning_ids(
 ) -> StoreResult<Vec<String>> {
     let sql = format!("DELETE FROM sessions WHERE {filter} RETURNING id");
     let mut stmt = c.prepare_cached(&sql).map_err(to_store_error)?;
-    let rows = stmt.query_map(params, |r| r.get(0)).map_err(to_store_error)?;
-    rows.collect::<rusqlite::Result<Vec<String>>>().map_err(to_store_error)
+    let rows = stmt
+        .query_map(params, |r| r.get(0))
+        .map_err(to_store_error)?;
+    rows.collect::<rusqlite::Result<Vec<String>>>()
+        .map_err(to_store_error)
 }
 
 #[async_trait]
@@ -94,8 +97,11 @@ impl SessionStore for SqliteStore {
                     "SELECT {COLUMNS} FROM sessions WHERE user_id = ?1 ORDER BY create_at DESC"
                 );
                 let mut stmt = c.prepare_cached(&sql).map_err(to_store_error)?;
-                let rows = stmt.query_map([user_id], from_row).map_err(to_store_error)?;
-                rows.collect::<rusqlite::Result<Vec<_>>>().map_err(to_store_error)
+                let rows = stmt
+                    .query_map([user_id], from_row)
+                    .map_err(to_store_error)?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(to_store_error)
             })
             .await
     }
@@ -118,9 +124,10 @@ impl SessionStore for SqliteStore {
         let (user_id, roles) = (user_id.to_owned(), roles.to_owned());
         self.db
             .write(move |c| {
-                c.execute("UPDATE sessions SET roles = ?2 WHERE user_id = ?1", params![
-                    user_id, roles
-                ])
+                c.execute(
+                    "UPDATE sessions SET roles = ?2 WHERE user_id = ?1",
+                    params![user_id, roles],
+                )
                 .map(drop)
                 .map_err(to_store_error)
             })
@@ -131,9 +138,11 @@ impl SessionStore for SqliteStore {
         let id = id.to_owned();
         self.db
             .write(move |c| {
-                c.query_row("DELETE FROM sessions WHERE id = ?1 RETURNING token", [id], |r| {
-                    r.get(0)
-                })
+                c.query_row(
+                    "DELETE FROM sessions WHERE id = ?1 RETURNING token",
+                    [id],
+                    |r| r.get(0),
+                )
                 .map_err(to_store_error)
             })
             .await
@@ -152,14 +161,12 @@ impl SessionStore for SqliteStore {
 
     async fn delete_for_user(&self, user_id: &str) -> StoreResult<Vec<String>> {
         let user_id = user_id.to_owned();
-        self.db.write(move |c| delete_returning_ids(c, "user_id = ?1", [user_id])).await
+        self.db
+            .write(move |c| delete_returning_ids(c, "user_id = ?1", [user_id]))
+            .await
     }
 
-    async fn delete_for_device(
-        &self,
-        user_id: &str,
-        device_id: &str,
-    ) -> StoreResult<Vec<String>> {
+    async fn delete_for_device(&self, user_id: &str, device_id: &str) -> StoreResult<Vec<String>> {
         let (user_id, device_id) = (user_id.to_owned(), device_id.to_owned());
         self.db
             .write(move |c| {
@@ -171,11 +178,13 @@ impl SessionStore for SqliteStore {
     async fn delete_expired(&self, now: i64) -> StoreResult<u64> {
         self.db
             .write(move |c| {
-                c.execute("DELETE FROM sessions WHERE expires_at > 0 AND expires_at <= ?1", [now])
-                    .map(|n| n as u64)
-                    .map_err(to_store_error)
+                c.execute(
+                    "DELETE FROM sessions WHERE expires_at > 0 AND expires_at <= ?1",
+                    [now],
+                )
+                .map(|n| n as u64)
+                .map_err(to_store_error)
             })
             .await
     }
 }
-

@@ -11,9 +11,11 @@ impl SystemStore for SqliteStore {
         let name = name.to_owned();
         self.db
             .read(move |c| {
-                c.query_row("SELECT value FROM systems WHERE name = ?1", [name], |r| r.get(0))
-                    .optional()
-                    .map_err(to_store_error)
+                c.query_row("SELECT value FROM systems WHERE name = ?1", [name], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(to_store_error)
             })
             .await
     }

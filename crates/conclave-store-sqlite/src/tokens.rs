@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use conclave_model::UserAccessToken;
-use conclave_store::{AccessTokenStore, StoreError, StoreResult};
+use conclave_store::{AccessTokenStore, StoreError, StoreResult, like_prefix};
 use rusqlite::{Connection, Row, params};
 
 use crate::SqliteStore;
@@ -25,8 +25,23 @@ fn query_one(c: &Connection, filter: &str, value: &str) -> StoreResult<UserAcces
         .map_err(to_store_error)
 }
 
+fn query_many(
+    c: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> StoreResult<Vec<UserAccessToken>> {
+    let mut stmt = c.prepare_cached(sql).map_err(to_store_error)?;
+    let rows = stmt.query_map(params, from_row).map_err(to_store_error)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(to_store_error)
+}
+
 fn changed_one(n: usize) -> StoreResult<()> {
-    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -59,11 +74,35 @@ impl AccessTokenStore for SqliteStore {
         let user_id = user_id.to_owned();
         self.db
             .read(move |c| {
-                let sql =
-                    format!("SELECT {COLUMNS} FROM user_access_tokens WHERE user_id = ?1 ORDER BY id");
-                let mut stmt = c.prepare_cached(&sql).map_err(to_store_error)?;
-                let rows = stmt.query_map([user_id], from_row).map_err(to_store_error)?;
-                rows.collect::<rusqlite::Result<Vec<_>>>().map_err(to_store_error)
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM user_access_tokens WHERE user_id = ?1 ORDER BY id"
+                );
+                query_many(c, &sql, [user_id])
+            })
+            .await
+    }
+
+    async fn list(&self, offset: i64, limit: i64) -> StoreResult<Vec<UserAccessToken>> {
+        self.db
+            .read(move |c| {
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM user_access_tokens ORDER BY id LIMIT ?1 OFFSET ?2"
+                );
+                query_many(c, &sql, params![limit, offset])
+            })
+            .await
+    }
+
+    async fn search(&self, term: &str, limit: i64) -> StoreResult<Vec<UserAccessToken>> {
+        let pattern = like_prefix(term);
+        self.db
+            .read(move |c| {
+                let sql = "SELECT t.id, t.token, t.user_id, t.description, t.is_active
+                     FROM user_access_tokens t JOIN users u ON u.id = t.user_id
+                     WHERE t.id LIKE ?1 ESCAPE '\\' OR t.user_id LIKE ?1 ESCAPE '\\'
+                        OR u.username LIKE ?1 ESCAPE '\\'
+                     ORDER BY t.id LIMIT ?2";
+                query_many(c, sql, params![pattern, limit])
             })
             .await
     }
@@ -72,9 +111,10 @@ impl AccessTokenStore for SqliteStore {
         let id = id.to_owned();
         self.db
             .write(move |c| {
-                c.execute("UPDATE user_access_tokens SET is_active = ?2 WHERE id = ?1", params![
-                    id, active
-                ])
+                c.execute(
+                    "UPDATE user_access_tokens SET is_active = ?2 WHERE id = ?1",
+                    params![id, active],
+                )
                 .map_err(to_store_error)
                 .and_then(changed_one)
             })

@@ -53,14 +53,11 @@ fn query_one(c: &Connection, filter: &str, value: &str) -> StoreResult<User> {
         .map_err(to_store_error)
 }
 
-fn query_many(
-    c: &Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-) -> StoreResult<Vec<User>> {
+fn query_many(c: &Connection, sql: &str, params: impl rusqlite::Params) -> StoreResult<Vec<User>> {
     let mut stmt = c.prepare_cached(sql).map_err(to_store_error)?;
     let rows = stmt.query_map(params, from_row).map_err(to_store_error)?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(to_store_error)
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(to_store_error)
 }
 
 fn placeholders(n: usize) -> String {
@@ -142,7 +139,9 @@ impl UserStore for SqliteStore {
 
     async fn get_by_username(&self, username: &str) -> StoreResult<User> {
         let username = username.to_owned();
-        self.db.read(move |c| query_one(c, "username", &username)).await
+        self.db
+            .read(move |c| query_one(c, "username", &username))
+            .await
     }
 
     async fn get_by_email(&self, email: &str) -> StoreResult<User> {
@@ -211,7 +210,11 @@ impl UserStore for SqliteStore {
                          OR (?3 = 1 AND email LIKE ?1 ESCAPE '\\'))
                      ORDER BY username LIMIT ?4"
                 );
-                query_many(c, &sql, params![pattern, allow_inactive, include_email, limit])
+                query_many(
+                    c,
+                    &sql,
+                    params![pattern, allow_inactive, include_email, limit],
+                )
             })
             .await
     }
@@ -258,7 +261,11 @@ impl UserStore for SqliteStore {
                         ])
                     })
                     .map_err(to_store_error)?;
-                if n == 0 { Err(conclave_store::StoreError::NotFound) } else { Ok(()) }
+                if n == 0 {
+                    Err(conclave_store::StoreError::NotFound)
+                } else {
+                    Ok(())
+                }
             })
             .await
     }
@@ -285,7 +292,11 @@ impl UserStore for SqliteStore {
                 let n = c
                     .execute("UPDATE users SET failed_attempts = 0 WHERE id = ?1", [id])
                     .map_err(to_store_error)?;
-                if n == 0 { Err(conclave_store::StoreError::NotFound) } else { Ok(()) }
+                if n == 0 {
+                    Err(conclave_store::StoreError::NotFound)
+                } else {
+                    Ok(())
+                }
             })
             .await
     }

@@ -87,8 +87,7 @@ pub trait SessionStore: Send + Sync {
     /// Deletes all of a user's sessions; returns their ids.
     async fn delete_for_user(&self, user_id: &str) -> StoreResult<Vec<String>>;
     /// Deletes the user's sessions registered for a push device; returns their ids.
-    async fn delete_for_device(&self, user_id: &str, device_id: &str)
-    -> StoreResult<Vec<String>>;
+    async fn delete_for_device(&self, user_id: &str, device_id: &str) -> StoreResult<Vec<String>>;
     async fn delete_expired(&self, now: i64) -> StoreResult<u64>;
 }
 
@@ -98,6 +97,10 @@ pub trait AccessTokenStore: Send + Sync {
     async fn get(&self, id: &str) -> StoreResult<UserAccessToken>;
     async fn get_by_token(&self, token: &str) -> StoreResult<UserAccessToken>;
     async fn list_for_user(&self, user_id: &str) -> StoreResult<Vec<UserAccessToken>>;
+    /// Every user's tokens, ordered by id.
+    async fn list(&self, offset: i64, limit: i64) -> StoreResult<Vec<UserAccessToken>>;
+    /// Tokens whose id, owner id or owner's username starts with `term` (case-insensitive).
+    async fn search(&self, term: &str, limit: i64) -> StoreResult<Vec<UserAccessToken>>;
     async fn set_active(&self, id: &str, active: bool) -> StoreResult<()>;
     async fn delete(&self, id: &str) -> StoreResult<()>;
 }
@@ -129,10 +132,15 @@ pub trait AuditStore: Send + Sync {
     async fn list_for_user(&self, user_id: &str, limit: i64) -> StoreResult<Vec<AuditRecord>>;
 }
 
-/// Escapes `%`, `_` and `\` so user text is matched literally by `LIKE … ESCAPE '\'`.
+/// Escapes `%`, `_` and `\` so user text is matched literally by `LIKE … ESCAPE '\'`;
+/// the result matches the lowercased term anywhere.
 pub fn like_pattern(term: &str) -> String {
-    let mut out = String::with_capacity(term.len() + 2);
-    out.push('%');
+    format!("%{}", like_prefix(term))
+}
+
+/// Like `like_pattern`, but the term must start the value.
+pub fn like_prefix(term: &str) -> String {
+    let mut out = String::with_capacity(term.len() + 1);
     for c in term.to_lowercase().chars() {
         if matches!(c, '%' | '_' | '\\') {
             out.push('\\');

@@ -30,7 +30,11 @@ fn leaves(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
     match value {
         Value::Table(t) => {
             for (k, v) in t {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 leaves(&key, v, out);
             }
         }
@@ -46,8 +50,16 @@ fn parse_like(default: &Value, raw: &str) -> Result<Value, String> {
             "false" | "0" | "no" | "off" => Ok(Value::Boolean(false)),
             _ => Err("expected true or false".into()),
         },
-        Value::Integer(_) => raw.trim().parse().map(Value::Integer).map_err(|_| "expected an integer".into()),
-        Value::Float(_) => raw.trim().parse().map(Value::Float).map_err(|_| "expected a number".into()),
+        Value::Integer(_) => raw
+            .trim()
+            .parse()
+            .map(Value::Integer)
+            .map_err(|_| "expected an integer".into()),
+        Value::Float(_) => raw
+            .trim()
+            .parse()
+            .map(Value::Float)
+            .map_err(|_| "expected a number".into()),
         _ => Ok(Value::String(raw.to_owned())),
     }
 }
@@ -61,7 +73,9 @@ fn set_path(root: &mut Value, key: &str, value: Value) {
             table.insert(part.to_owned(), value);
             return;
         }
-        node = table.entry(part.to_owned()).or_insert_with(|| Value::Table(Default::default()));
+        node = table
+            .entry(part.to_owned())
+            .or_insert_with(|| Value::Table(Default::default()));
     }
 }
 
@@ -113,14 +127,18 @@ pub fn load(
     }
     for (name, _) in &env {
         let is_setting = known.iter().any(|(k, _)| env_name(k) == *name);
-        if name.starts_with("CONCLAVE_") && !is_setting && !NON_SETTING_VARS.contains(&name.as_str())
+        if name.starts_with("CONCLAVE_")
+            && !is_setting
+            && !NON_SETTING_VARS.contains(&name.as_str())
             && !name.starts_with("CONCLAVE_TEST_")
         {
             eprintln!("warning: {name} is not a Conclave setting and is ignored");
         }
     }
 
-    let mut config: Config = merged.try_into().map_err(|e: toml::de::Error| anyhow!("invalid config: {e}"))?;
+    let mut config: Config = merged
+        .try_into()
+        .map_err(|e: toml::de::Error| anyhow!("invalid config: {e}"))?;
     if let Some(v) = &overrides.listen {
         config.listen = v.clone();
     }
@@ -149,7 +167,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -178,7 +199,10 @@ mod tests {
 
     #[test]
     fn flags_beat_env() {
-        let o = Overrides { listen: Some("127.0.0.1:1".into()), ..Overrides::default() };
+        let o = Overrides {
+            listen: Some("127.0.0.1:1".into()),
+            ..Overrides::default()
+        };
         let c = load(&o, env(&[("CONCLAVE_LISTEN", "127.0.0.1:2")])).unwrap();
         assert_eq!(c.listen, "127.0.0.1:1");
     }
@@ -186,15 +210,25 @@ mod tests {
     #[test]
     fn bad_values_name_their_key() {
         let cases = [
-            ("CONCLAVE_AUTH_MAXIMUM_LOGIN_ATTEMPTS", "many", "auth.maximum_login_attempts"),
-            ("CONCLAVE_AUTH_MAXIMUM_LOGIN_ATTEMPTS", "0", "auth.maximum_login_attempts"),
+            (
+                "CONCLAVE_AUTH_MAXIMUM_LOGIN_ATTEMPTS",
+                "many",
+                "auth.maximum_login_attempts",
+            ),
+            (
+                "CONCLAVE_AUTH_MAXIMUM_LOGIN_ATTEMPTS",
+                "0",
+                "auth.maximum_login_attempts",
+            ),
             ("CONCLAVE_LISTEN", "nowhere", "listen"),
             ("CONCLAVE_DATABASE_URL", "mysql://x", "database_url"),
             ("CONCLAVE_RATE_LIMIT_ENABLE", "perhaps", "rate_limit.enable"),
             ("CONCLAVE_LOG_FORMAT", "xml", "log.format"),
         ];
         for (var, value, key) in cases {
-            let err = load(&Overrides::default(), env(&[(var, value)])).unwrap_err().to_string();
+            let err = load(&Overrides::default(), env(&[(var, value)]))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(key), "{var}={value}: {err}");
         }
     }
@@ -204,21 +238,34 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("conclave-cfg-{}", conclave_model::new_id()));
         std::fs::create_dir_all(&dir).unwrap();
         let good = dir.join("good.toml");
-        std::fs::write(&good, "site_name = \"From File\"\n[auth]\nenable_open_server = true\n").unwrap();
-        let o = Overrides { config_file: Some(good), ..Overrides::default() };
+        std::fs::write(
+            &good,
+            "site_name = \"From File\"\n[auth]\nenable_open_server = true\n",
+        )
+        .unwrap();
+        let o = Overrides {
+            config_file: Some(good),
+            ..Overrides::default()
+        };
         let c = load(&o, env(&[])).unwrap();
         assert_eq!(c.site_name, "From File");
         assert!(c.auth.enable_open_server);
 
         let bad = dir.join("bad.toml");
         std::fs::write(&bad, "[auth]\nmaximum_login_attempt = 5\n").unwrap();
-        let o = Overrides { config_file: Some(bad), ..Overrides::default() };
+        let o = Overrides {
+            config_file: Some(bad),
+            ..Overrides::default()
+        };
         let err = load(&o, env(&[])).unwrap_err().to_string();
         assert!(err.contains("maximum_login_attempt"), "{err}");
 
         let mistyped = dir.join("mistyped.toml");
         std::fs::write(&mistyped, "[rate_limit]\nper_second = \"fast\"\n").unwrap();
-        let o = Overrides { config_file: Some(mistyped), ..Overrides::default() };
+        let o = Overrides {
+            config_file: Some(mistyped),
+            ..Overrides::default()
+        };
         let err = load(&o, env(&[])).unwrap_err().to_string();
         assert!(err.contains("per_second"), "{err}");
         std::fs::remove_dir_all(dir).unwrap();

@@ -61,7 +61,12 @@ async fn expire_sessions(app: Arc<App>) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
         tick.tick().await;
-        match app.store().sessions().delete_expired(conclave_model::now_ms()).await {
+        match app
+            .store()
+            .sessions()
+            .delete_expired(conclave_model::now_ms())
+            .await
+        {
             Ok(0) => {}
             Ok(n) => tracing::info!(n, "deleted expired sessions"),
             Err(e) => tracing::warn!(error = %e, "could not delete expired sessions"),

@@ -9,7 +9,11 @@ use conclave::config_load::{self, Overrides};
 use conclave_core::{Actor, App, Config, NewUser};
 
 #[derive(Parser)]
-#[command(name = "conclave", version, about = "Self-hosted team chat, Mattermost-compatible")]
+#[command(
+    name = "conclave",
+    version,
+    about = "Self-hosted team chat, Mattermost-compatible"
+)]
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,
@@ -132,7 +136,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(&cli.common, listen)?;
             init_logging(&config);
             let listen = config.listen.clone();
-            let backend = if config.database_url.is_empty() { "sqlite" } else { "postgres" };
+            let backend = if config.database_url.is_empty() {
+                "sqlite"
+            } else {
+                "postgres"
+            };
             let data_dir = config.data_dir.display().to_string();
             let app = conclave::build_app(config).await?;
             let listener = tokio::net::TcpListener::bind(&listen)
@@ -168,14 +176,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn user_command(app: &Arc<App>, cmd: UserCommand) -> anyhow::Result<()> {
     let operator = Actor::local();
     match cmd {
-        UserCommand::Create { username, email, password, system_admin } => {
-            let new = NewUser { username, email, password, system_admin, ..NewUser::default() };
+        UserCommand::Create {
+            username,
+            email,
+            password,
+            system_admin,
+        } => {
+            let new = NewUser {
+                username,
+                email,
+                password,
+                system_admin,
+                ..NewUser::default()
+            };
             let user = app.create_user(Some(&operator), new).await?;
-            println!("created user {} ({}) roles: {}", user.username, user.id, user.roles);
+            println!(
+                "created user {} ({}) roles: {}",
+                user.username, user.id, user.roles
+            );
         }
         UserCommand::ResetPassword { user, password } => {
             let target = app.find_user(&user).await?;
-            app.update_password(&operator, &target.id, "", &password).await?;
+            app.update_password(&operator, &target.id, "", &password)
+                .await?;
             app.reset_failed_attempts(&operator, &target.id).await?;
             println!("password reset for {}", target.username);
         }

@@ -21,7 +21,11 @@ pub(crate) fn ok() -> axum::Json<Value> {
 
 /// The literal `me` stands for the acting user in user-scoped paths.
 pub(crate) fn resolve_user_id(actor: &Actor, id: &str) -> String {
-    if id == "me" { actor.user.id.clone() } else { id.to_owned() }
+    if id == "me" {
+        actor.user.id.clone()
+    } else {
+        id.to_owned()
+    }
 }
 
 fn api() -> Router<AppState> {
@@ -41,24 +45,40 @@ fn api() -> Router<AppState> {
         .route("/users/username/{username}", get(users::get_by_username))
         .route("/users/email/{email}", get(users::get_by_email))
         .route("/users/sessions/device", put(sessions::attach_device))
+        .route("/users/tokens", get(sessions::list_all_tokens))
+        .route("/users/tokens/search", post(sessions::search_tokens))
         .route("/users/tokens/revoke", post(sessions::revoke_token))
         .route("/users/tokens/disable", post(sessions::disable_token))
         .route("/users/tokens/enable", post(sessions::enable_token))
         .route("/users/tokens/{token_id}", get(sessions::get_token))
         .route(
             "/users/{user_id}",
-            get(users::get_user).put(users::patch_user).delete(users::deactivate),
+            get(users::get_user)
+                .put(users::patch_user)
+                .delete(users::deactivate),
         )
         .route("/users/{user_id}/patch", put(users::patch_user))
         .route("/users/{user_id}/password", put(users::update_password))
         .route("/users/{user_id}/active", put(users::update_active))
         .route("/users/{user_id}/roles", put(users::update_roles))
-        .route("/users/{user_id}/reset_failed_attempts", post(users::reset_failed_attempts))
+        .route(
+            "/users/{user_id}/reset_failed_attempts",
+            post(users::reset_failed_attempts),
+        )
         .route("/users/{user_id}/sessions", get(sessions::list))
         .route("/users/{user_id}/sessions/revoke", post(sessions::revoke))
-        .route("/users/{user_id}/sessions/revoke/all", post(sessions::revoke_all))
-        .route("/users/{user_id}/tokens", post(sessions::create_token).get(sessions::list_tokens))
-        .route("/users/{user_id}/mfa/generate", post(sessions::generate_mfa))
+        .route(
+            "/users/{user_id}/sessions/revoke/all",
+            post(sessions::revoke_all),
+        )
+        .route(
+            "/users/{user_id}/tokens",
+            post(sessions::create_token).get(sessions::list_tokens),
+        )
+        .route(
+            "/users/{user_id}/mfa/generate",
+            post(sessions::generate_mfa),
+        )
         .route("/users/{user_id}/mfa", put(sessions::update_mfa))
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -69,6 +89,9 @@ pub(crate) fn router(state: AppState) -> Router {
         .nest("/api/v4", api())
         .route("/api/v4", get(api_not_found))
         .fallback(ui::index)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), request_context))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_context,
+        ))
         .with_state(state)
 }

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::{ok, resolve_user_id};
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{Auth, Body};
+use crate::extract::{Auth, Body, Params};
 
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -35,7 +35,10 @@ pub(crate) async fn revoke(
     Body(body): Body<RevokeBody>,
 ) -> ApiResult<Json<Value>> {
     let id = resolve_user_id(&actor, &user_id);
-    state.app.revoke_session(&actor, &id, &body.session_id).await?;
+    state
+        .app
+        .revoke_session(&actor, &id, &body.session_id)
+        .await?;
     Ok(ok())
 }
 
@@ -76,7 +79,10 @@ pub(crate) async fn create_token(
     Body(body): Body<CreateTokenBody>,
 ) -> ApiResult<Response> {
     let id = resolve_user_id(&actor, &user_id);
-    let token = state.app.create_access_token(&actor, &id, &body.description).await?;
+    let token = state
+        .app
+        .create_access_token(&actor, &id, &body.description)
+        .await?;
     Ok((StatusCode::CREATED, Json(token)).into_response())
 }
 
@@ -87,6 +93,36 @@ pub(crate) async fn list_tokens(
 ) -> ApiResult<Json<Vec<UserAccessToken>>> {
     let id = resolve_user_id(&actor, &user_id);
     Ok(Json(state.app.list_access_tokens(&actor, &id).await?))
+}
+
+pub(crate) async fn list_all_tokens(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    params: Params,
+) -> ApiResult<Json<Vec<UserAccessToken>>> {
+    let (page, per_page) = (params.int("page", 0)?, params.int("per_page", 0)?);
+    Ok(Json(
+        state
+            .app
+            .list_all_access_tokens(&actor, page, per_page)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct TermBody {
+    term: String,
+}
+
+pub(crate) async fn search_tokens(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Body(body): Body<TermBody>,
+) -> ApiResult<Json<Vec<UserAccessToken>>> {
+    Ok(Json(
+        state.app.search_access_tokens(&actor, &body.term).await?,
+    ))
 }
 
 pub(crate) async fn get_token(
@@ -107,7 +143,10 @@ pub(crate) async fn revoke_token(
     Auth(actor): Auth,
     Body(body): Body<TokenIdBody>,
 ) -> ApiResult<Json<Value>> {
-    state.app.revoke_access_token(&actor, &body.token_id).await?;
+    state
+        .app
+        .revoke_access_token(&actor, &body.token_id)
+        .await?;
     Ok(ok())
 }
 
@@ -116,7 +155,10 @@ pub(crate) async fn disable_token(
     Auth(actor): Auth,
     Body(body): Body<TokenIdBody>,
 ) -> ApiResult<Json<Value>> {
-    state.app.set_access_token_active(&actor, &body.token_id, false).await?;
+    state
+        .app
+        .set_access_token_active(&actor, &body.token_id, false)
+        .await?;
     Ok(ok())
 }
 
@@ -125,7 +167,10 @@ pub(crate) async fn enable_token(
     Auth(actor): Auth,
     Body(body): Body<TokenIdBody>,
 ) -> ApiResult<Json<Value>> {
-    state.app.set_access_token_active(&actor, &body.token_id, true).await?;
+    state
+        .app
+        .set_access_token_active(&actor, &body.token_id, true)
+        .await?;
     Ok(ok())
 }
 
@@ -152,7 +197,10 @@ pub(crate) async fn update_mfa(
     Body(body): Body<MfaBody>,
 ) -> ApiResult<Json<Value>> {
     let id = resolve_user_id(&actor, &user_id);
-    state.app.update_mfa(&actor, &id, body.activate, &body.code).await?;
+    state
+        .app
+        .update_mfa(&actor, &id, body.activate, &body.code)
+        .await?;
     Ok(ok())
 }
 

@@ -34,7 +34,11 @@ pub(crate) async fn ping(State(state): State<AppState>, params: Params) -> Respo
         if !healthy {
             body["status"] = json!("UNHEALTHY");
             let rest = params.bool("use_rest_semantics").ok().flatten() == Some(true);
-            let status = if rest { StatusCode::OK } else { StatusCode::INTERNAL_SERVER_ERROR };
+            let status = if rest {
+                StatusCode::OK
+            } else {
+                StatusCode::INTERNAL_SERVER_ERROR
+            };
             return (status, Json(body)).into_response();
         }
     }
@@ -66,21 +70,42 @@ fn client_config(app: &App, full: bool) -> BTreeMap<&'static str, String> {
     m.insert("WebsocketSecurePort", "443".into());
     m.insert("EnableReliableWebSockets", "true".into());
     m.insert("EnableSignInWithEmail", flag(a.enable_sign_in_with_email));
-    m.insert("EnableSignInWithUsername", flag(a.enable_sign_in_with_username));
+    m.insert(
+        "EnableSignInWithUsername",
+        flag(a.enable_sign_in_with_username),
+    );
     m.insert("EnableSignUpWithEmail", "true".into());
     m.insert("EnableUserCreation", "true".into());
     m.insert("EnableOpenServer", flag(a.enable_open_server));
-    for off in ["EnableLdap", "EnableSaml", "EnableSignUpWithGitLab", "EnableSignUpWithGoogle",
-        "EnableSignUpWithOffice365", "EnableSignUpWithOpenId", "EnableGuestAccounts"]
-    {
+    for off in [
+        "EnableLdap",
+        "EnableSaml",
+        "EnableSignUpWithGitLab",
+        "EnableSignUpWithGoogle",
+        "EnableSignUpWithOffice365",
+        "EnableSignUpWithOpenId",
+        "EnableGuestAccounts",
+    ] {
         m.insert(off, "false".into());
     }
-    m.insert("EnableMultifactorAuthentication", flag(a.enable_multifactor_authentication));
-    m.insert("EnforceMultifactorAuthentication", flag(a.enforce_multifactor_authentication));
-    m.insert("PasswordMinimumLength", a.password_minimum_length.to_string());
-    for req in ["PasswordRequireLowercase", "PasswordRequireUppercase", "PasswordRequireNumber",
-        "PasswordRequireSymbol"]
-    {
+    m.insert(
+        "EnableMultifactorAuthentication",
+        flag(a.enable_multifactor_authentication),
+    );
+    m.insert(
+        "EnforceMultifactorAuthentication",
+        flag(a.enforce_multifactor_authentication),
+    );
+    m.insert(
+        "PasswordMinimumLength",
+        a.password_minimum_length.to_string(),
+    );
+    for req in [
+        "PasswordRequireLowercase",
+        "PasswordRequireUppercase",
+        "PasswordRequireNumber",
+        "PasswordRequireSymbol",
+    ] {
         m.insert(req, "false".into());
     }
     m.insert("DefaultClientLocale", "en".into());
@@ -109,12 +134,23 @@ fn client_config(app: &App, full: bool) -> BTreeMap<&'static str, String> {
     m.insert("TeammateNameDisplay", "username".into());
     m.insert("LockTeammateNameDisplay", "false".into());
     m.insert("RestrictDirectMessage", "any".into());
-    for v in ["EnableCommands", "EnableIncomingWebhooks", "EnableOutgoingWebhooks",
-        "EnablePostUsernameOverride", "EnablePostIconOverride", "EnableBotAccountCreation",
-        "EnableLinkPreviews", "EnablePermalinkPreviews", "EnableSVGs", "PluginsEnabled",
-        "SendPushNotifications", "SendEmailNotifications", "MobileJailbreakProtection",
-        "MobileEnableBiometrics", "DataRetentionEnableMessageDeletion"]
-    {
+    for v in [
+        "EnableCommands",
+        "EnableIncomingWebhooks",
+        "EnableOutgoingWebhooks",
+        "EnablePostUsernameOverride",
+        "EnablePostIconOverride",
+        "EnableBotAccountCreation",
+        "EnableLinkPreviews",
+        "EnablePermalinkPreviews",
+        "EnableSVGs",
+        "PluginsEnabled",
+        "SendPushNotifications",
+        "SendEmailNotifications",
+        "MobileJailbreakProtection",
+        "MobileEnableBiometrics",
+        "DataRetentionEnableMessageDeletion",
+    ] {
         m.insert(v, "false".into());
     }
     m.insert("ExperimentalEnablePostMetadata", "true".into());
@@ -137,7 +173,10 @@ pub(crate) fn client_config_hash(app: &App) -> String {
     format!("{:016x}", hasher.finish())
 }
 
-pub(crate) async fn client_config_old(State(state): State<AppState>, MaybeAuth(actor): MaybeAuth) -> Json<Value> {
+pub(crate) async fn client_config_old(
+    State(state): State<AppState>,
+    MaybeAuth(actor): MaybeAuth,
+) -> Json<Value> {
     Json(json!(client_config(&state.app, actor.is_some())))
 }
 

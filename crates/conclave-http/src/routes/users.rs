@@ -52,8 +52,11 @@ pub(crate) async fn create_user(
 }
 
 fn client_info(headers: &HeaderMap, ip: String) -> ClientInfo {
-    let user_agent =
-        headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     ClientInfo { ip, user_agent }
 }
 
@@ -73,7 +76,14 @@ fn is_https(headers: &HeaderMap, state: &AppState) -> bool {
             .is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }
 
-fn set_cookie(headers: &mut HeaderMap, name: &str, value: &str, max_age: i64, http_only: bool, secure: bool) {
+fn set_cookie(
+    headers: &mut HeaderMap,
+    name: &str,
+    value: &str,
+    max_age: i64,
+    http_only: bool,
+    secure: bool,
+) {
     let mut c = format!("{name}={value}; Path=/; Max-Age={max_age}; SameSite=Lax");
     if http_only {
         c.push_str("; HttpOnly");
@@ -133,7 +143,11 @@ pub(crate) async fn logout(
     }
     let mut response = ok().into_response();
     let secure = is_https(&headers, &state);
-    for (name, http_only) in [(COOKIE_TOKEN, true), (COOKIE_USER_ID, false), (COOKIE_CSRF, false)] {
+    for (name, http_only) in [
+        (COOKIE_TOKEN, true),
+        (COOKIE_USER_ID, false),
+        (COOKIE_CSRF, false),
+    ] {
         set_cookie(response.headers_mut(), name, "", 0, http_only, secure);
     }
     Ok(response)
@@ -153,7 +167,9 @@ pub(crate) async fn get_by_username(
     Auth(actor): Auth,
     Path(username): Path<String>,
 ) -> ApiResult<Json<User>> {
-    Ok(Json(state.app.get_user_by_username(&actor, &username).await?))
+    Ok(Json(
+        state.app.get_user_by_username(&actor, &username).await?,
+    ))
 }
 
 pub(crate) async fn get_by_email(
@@ -179,7 +195,9 @@ pub(crate) async fn get_by_usernames(
     Auth(actor): Auth,
     Body(names): Body<Vec<String>>,
 ) -> ApiResult<Json<Vec<User>>> {
-    Ok(Json(state.app.get_users_by_usernames(&actor, &names).await?))
+    Ok(Json(
+        state.app.get_users_by_usernames(&actor, &names).await?,
+    ))
 }
 
 pub(crate) async fn list_users(
@@ -197,7 +215,12 @@ pub(crate) async fn list_users(
         _ => None,
     };
     let role = Some(params.str("role").to_owned()).filter(|r| !r.is_empty());
-    let q = UserListQuery { page: params.int("page", 0)?, per_page, active, role };
+    let q = UserListQuery {
+        page: params.int("page", 0)?,
+        per_page,
+        active,
+        role,
+    };
     Ok(Json(state.app.list_users(&actor, q).await?))
 }
 
@@ -214,7 +237,12 @@ pub(crate) async fn search(
     Auth(actor): Auth,
     Body(body): Body<SearchBody>,
 ) -> ApiResult<Json<Vec<User>>> {
-    Ok(Json(state.app.search_users(&actor, &body.term, body.allow_inactive, body.limit).await?))
+    Ok(Json(
+        state
+            .app
+            .search_users(&actor, &body.term, body.allow_inactive, body.limit)
+            .await?,
+    ))
 }
 
 pub(crate) async fn autocomplete(
@@ -222,7 +250,10 @@ pub(crate) async fn autocomplete(
     Auth(actor): Auth,
     params: Params,
 ) -> ApiResult<Json<Value>> {
-    let users = state.app.autocomplete_users(&actor, params.str("name"), params.int("limit", 100)?).await?;
+    let users = state
+        .app
+        .autocomplete_users(&actor, params.str("name"), params.int("limit", 100)?)
+        .await?;
     let mut body = serde_json::json!({ "users": users });
     if !params.str("in_channel").is_empty() {
         body["out_of_channel"] = serde_json::json!([]);
@@ -254,7 +285,10 @@ pub(crate) async fn update_password(
     Body(body): Body<PasswordBody>,
 ) -> ApiResult<Json<Value>> {
     let id = resolve_user_id(&actor, &user_id);
-    state.app.update_password(&actor, &id, &body.current_password, &body.new_password).await?;
+    state
+        .app
+        .update_password(&actor, &id, &body.current_password, &body.new_password)
+        .await?;
     Ok(ok())
 }
 
@@ -296,7 +330,10 @@ pub(crate) async fn update_roles(
     Body(body): Body<RolesBody>,
 ) -> ApiResult<Json<Value>> {
     let id = resolve_user_id(&actor, &user_id);
-    state.app.update_user_roles(&actor, &id, &body.roles).await?;
+    state
+        .app
+        .update_user_roles(&actor, &id, &body.roles)
+        .await?;
     Ok(ok())
 }
 
@@ -309,4 +346,3 @@ pub(crate) async fn reset_failed_attempts(
     state.app.reset_failed_attempts(&actor, &id).await?;
     Ok(ok())
 }
-

@@ -46,9 +46,15 @@ impl TestDb {
                 let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&pg_admin_url())
                     .await
                     .unwrap_or_else(|e| {
-                        panic!("PostgreSQL must be reachable at {} for tests: {e}", pg_admin_url())
+                        panic!(
+                            "PostgreSQL must be reachable at {} for tests: {e}",
+                            pg_admin_url()
+                        )
                     });
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
                 Some(name)
             }
         };
@@ -56,11 +62,13 @@ impl TestDb {
     }
 
     pub fn config(&self) -> Config {
-        let mut c = Config::default();
-        c.listen = "127.0.0.1:0".into();
-        c.data_dir = self.dir.clone();
-        c.database_url = self.pg_name.as_deref().map(pg_url_for).unwrap_or_default();
-        c.database_max_connections = 5;
+        let mut c = Config {
+            listen: "127.0.0.1:0".into(),
+            data_dir: self.dir.clone(),
+            database_url: self.pg_name.as_deref().map(pg_url_for).unwrap_or_default(),
+            database_max_connections: 5,
+            ..Config::default()
+        };
         c.rate_limit.enable = false;
         c
     }
@@ -76,14 +84,18 @@ impl Drop for TestDb {
         if let Some(name) = self.pg_name.take() {
             // Drop runs outside any runtime we may block; use a thread with its own.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
                 rt.block_on(async {
                     if let Ok(mut conn) =
                         <sqlx::PgConnection as sqlx::Connection>::connect(&pg_admin_url()).await
                     {
-                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                            .execute(&mut conn)
-                            .await;
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut conn)
+                                .await;
                     }
                 });
             })
@@ -126,7 +138,14 @@ impl TestServer {
                 .unwrap();
             }
         });
-        TestServer { base, http: reqwest::Client::new(), app, shutdown: Some(tx), task: Some(task), _db: db }
+        TestServer {
+            base,
+            http: reqwest::Client::new(),
+            app,
+            shutdown: Some(tx),
+            task: Some(task),
+            _db: db,
+        }
     }
 
     /// Stops the server and waits for it to drain and close the store.
@@ -144,7 +163,13 @@ impl TestServer {
     }
 
     /// Sends a request with an optional bearer token and JSON body.
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
         let mut req = self.http.request(method, self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -169,7 +194,8 @@ impl TestServer {
 
     /// Signs up a user without a session (works for the first user or with open sign-up).
     pub async fn signup(&self, username: &str) -> Resp {
-        self.call(Method::POST, "/users", None, Some(user_body(username))).await
+        self.call(Method::POST, "/users", None, Some(user_body(username)))
+            .await
     }
 
     /// Creates a user as `admin_token`; returns the user's id.
@@ -182,17 +208,26 @@ impl TestServer {
     /// Logs in with the password `user_body` sets; returns the session token.
     pub async fn login(&self, login_id: &str) -> String {
         let r = self
-            .call(Method::POST, "/users/login", None, Some(json!({"login_id": login_id, "password": PASSWORD})))
+            .call(
+                Method::POST,
+                "/users/login",
+                None,
+                Some(json!({"login_id": login_id, "password": PASSWORD})),
+            )
             .await;
         r.expect(StatusCode::OK);
-        r.header("token").expect("login answers with a Token header")
+        r.header("token")
+            .expect("login answers with a Token header")
     }
 
     /// First user (admin) signed up and logged in: (user id, token).
     pub async fn admin(&self) -> (String, String) {
         let r = self.signup("admin").await;
         r.expect(StatusCode::CREATED);
-        (r.json["id"].as_str().unwrap().to_owned(), self.login("admin").await)
+        (
+            r.json["id"].as_str().unwrap().to_owned(),
+            self.login("admin").await,
+        )
     }
 }
 
@@ -216,11 +251,18 @@ impl Resp {
         let headers = r.headers().clone();
         let text = r.text().await.unwrap();
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp { status, headers, text, json }
+        Resp {
+            status,
+            headers,
+            text,
+            json,
+        }
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).map(|v| v.to_str().unwrap().to_owned())
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
     }
 
     /// Asserts the status, showing the body when it differs.
@@ -235,8 +277,14 @@ impl Resp {
         assert_eq!(self.json["id"], id, "body: {}", self.text);
         assert_eq!(self.json["status_code"], status.as_u16());
         assert!(self.json["message"].as_str().is_some_and(|m| !m.is_empty()));
-        assert_eq!(self.json["request_id"].as_str(), self.header("x-request-id").as_deref());
-        assert_eq!(self.header("content-type").as_deref(), Some("application/json"));
+        assert_eq!(
+            self.json["request_id"].as_str(),
+            self.header("x-request-id").as_deref()
+        );
+        assert_eq!(
+            self.header("content-type").as_deref(),
+            Some("application/json")
+        );
         self
     }
 }
