@@ -174,6 +174,23 @@ mod tests {
     }
 
     #[test]
+    fn example_file_lists_the_defaults() {
+        let example: Config =
+            toml::from_str(include_str!("../../../conclave.example.toml")).unwrap();
+        assert_eq!(example, Config::default());
+        let mut documented = Vec::new();
+        leaves("", &Value::try_from(&example).unwrap(), &mut documented);
+        let text = include_str!("../../../conclave.example.toml");
+        for (key, _) in documented {
+            let leaf = key.rsplit('.').next().unwrap();
+            assert!(
+                text.contains(&format!("{leaf} =")),
+                "conclave.example.toml lacks {key}"
+            );
+        }
+    }
+
+    #[test]
     fn defaults_load_and_validate() {
         let c = load(&Overrides::default(), env(&[])).unwrap();
         assert_eq!(c, Config::default());

@@ -15,17 +15,21 @@ pub enum Backend {
     Postgres,
 }
 
-/// PostgreSQL admin connection for creating per-test databases. These machines run PostgreSQL
-/// at 127.0.0.1:5432 with trust auth; a missing server fails the test, never skips it.
-pub fn pg_admin_url() -> String {
+/// The PostgreSQL server tests create their databases on (no database name in it). These
+/// machines run PostgreSQL at 127.0.0.1:5432 with trust auth; a missing server fails the
+/// test, never skips it.
+pub fn pg_server_url() -> String {
     std::env::var("CONCLAVE_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+        .map(|u| u.trim_end_matches('/').to_owned())
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+pub fn pg_admin_url() -> String {
+    format!("{}/postgres", pg_server_url())
 }
 
 fn pg_url_for(db: &str) -> String {
-    let admin = pg_admin_url();
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-    format!("{base}/{db}")
+    format!("{}/{db}", pg_server_url())
 }
 
 /// A database that exists for one test: a temp dir for SQLite, a fresh PostgreSQL database

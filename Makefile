@@ -1,0 +1,34 @@
+# The two commands a new machine needs (see README.md):
+#   make run    build everything and serve on http://localhost:8065 (SQLite + files under ./data)
+#   make test   every check and every test, on SQLite and PostgreSQL, with the real clients
+
+CARGO ?= cargo
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+PG_HOST ?= 127.0.0.1
+PG_PORT ?= 5432
+
+.PHONY: run build test check rust-test client-test require-postgres
+
+run: build
+	$(TARGET_DIR)/release/conclave serve
+
+build:
+	$(CARGO) build --release --locked
+
+test: require-postgres check rust-test client-test
+	@echo "make test: all checks and tests passed"
+
+check:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+rust-test:
+	$(CARGO) test --workspace --locked
+
+client-test:
+	CONCLAVE_BIN=$(TARGET_DIR)/debug/conclave bash tests/clients/run.sh
+
+# Tests need a real PostgreSQL; a missing one is a failure, never a skip.
+require-postgres:
+	@command -v pg_isready >/dev/null || { echo "pg_isready not found: install postgresql-client" >&2; exit 1; }
+	@pg_isready -q -h $(PG_HOST) -p $(PG_PORT) || { echo "PostgreSQL is not reachable at $(PG_HOST):$(PG_PORT) (user postgres, trust auth); tests need it" >&2; exit 1; }
