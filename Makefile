@@ -16,7 +16,6 @@ build:
 	$(CARGO) build --release --locked
 
 test: require-postgres check rust-test client-test
-	@echo "make test: all checks and tests passed"
 
 check:
 	$(CARGO) fmt --all -- --check

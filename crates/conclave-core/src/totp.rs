@@ -19,20 +19,7 @@ pub fn new_secret() -> String {
 }
 
 pub fn base32_encode(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    let (mut buffer, mut bits) = (0u32, 0);
-    for &b in bytes {
-        buffer = (buffer << 8) | u32::from(b);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(RFC4648[((buffer >> bits) & 31) as usize] as char);
-        }
-    }
-    if bits > 0 {
-        out.push(RFC4648[((buffer << (5 - bits)) & 31) as usize] as char);
-    }
-    out
+    conclave_model::id::base32(bytes, RFC4648)
 }
 
 pub fn base32_decode(text: &str) -> Option<Vec<u8>> {

@@ -3,10 +3,10 @@
 
 const ALPHABET: &[u8; 32] = b"ybndrfg8ejkmcpqxot1uwisza345h769";
 
-/// Encodes 16 bytes as a 26-character id. 128 bits need 26 five-bit digits; the last digit
-/// carries the three trailing bits, shifted left as standard base32 does.
-pub fn encode(bytes: &[u8; 16]) -> String {
-    let mut out = String::with_capacity(26);
+/// Base32 without padding over any 32-symbol alphabet: a trailing partial group is shifted
+/// left, as RFC 4648 does.
+pub fn base32(bytes: &[u8], alphabet: &[u8; 32]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
     let mut buffer: u32 = 0;
     let mut bits = 0;
     for &b in bytes {
@@ -14,13 +14,18 @@ pub fn encode(bytes: &[u8; 16]) -> String {
         bits += 8;
         while bits >= 5 {
             bits -= 5;
-            out.push(ALPHABET[((buffer >> bits) & 31) as usize] as char);
+            out.push(alphabet[((buffer >> bits) & 31) as usize] as char);
         }
     }
     if bits > 0 {
-        out.push(ALPHABET[((buffer << (5 - bits)) & 31) as usize] as char);
+        out.push(alphabet[((buffer << (5 - bits)) & 31) as usize] as char);
     }
     out
+}
+
+/// Encodes 16 bytes as a 26-character id.
+pub fn encode(bytes: &[u8; 16]) -> String {
+    base32(bytes, ALPHABET)
 }
 
 /// A new entity id. UUIDv7 bytes keep new rows at the end of B-tree indexes.
