@@ -57,7 +57,11 @@ impl Channel {
 
 /// The DM channel name for two users: their ids sorted, joined by `__`.
 pub fn direct_channel_name(a: &str, b: &str) -> String {
-    if a <= b { format!("{a}__{b}") } else { format!("{b}__{a}") }
+    if a <= b {
+        format!("{a}__{b}")
+    } else {
+        format!("{b}__{a}")
+    }
 }
 
 /// Fields `PUT /channels/{id}/patch` may change.
@@ -93,7 +97,11 @@ impl ChannelMember {
         ChannelMember {
             channel_id: channel_id.into(),
             user_id: user_id.into(),
-            roles: if admin { "channel_user channel_admin".into() } else { "channel_user".into() },
+            roles: if admin {
+                "channel_user channel_admin".into()
+            } else {
+                "channel_user".into()
+            },
             notify_props: default_member_notify_props(),
             last_update_at: now,
             scheme_user: true,

@@ -118,10 +118,14 @@ pub struct Reaction {
 pub fn parse_hashtags(message: &str) -> String {
     let mut tags: Vec<String> = Vec::new();
     for word in message.split(|c: char| c.is_whitespace() || ",;:!?()[]{}<>\"'".contains(c)) {
-        let Some(tag) = word.strip_prefix('#') else { continue };
+        let Some(tag) = word.strip_prefix('#') else {
+            continue;
+        };
         let tag = tag.trim_end_matches('.');
         let valid = tag.chars().next().is_some_and(char::is_alphabetic)
-            && tag.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && tag
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
             && tag.chars().count() >= 2
             && tag.len() < 1000;
         let tag = format!("#{tag}");

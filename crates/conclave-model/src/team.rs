@@ -57,7 +57,11 @@ impl TeamMember {
         TeamMember {
             team_id: team_id.into(),
             user_id: user_id.into(),
-            roles: if admin { "team_user team_admin".into() } else { "team_user".into() },
+            roles: if admin {
+                "team_user team_admin".into()
+            } else {
+                "team_user".into()
+            },
             scheme_user: true,
             scheme_admin: admin,
             create_at: now,

@@ -2,9 +2,13 @@
 //! multi-statement transactions retry on serialization failure or deadlock (`retry`).
 
 mod audits;
+mod channels;
 mod migrations;
+mod posts;
 mod sessions;
+mod social;
 mod system;
+mod teams;
 mod tokens;
 mod users;
 
@@ -13,8 +17,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use conclave_store::{
-    AccessTokenStore, AuditStore, SessionStore, Store, StoreError, StoreResult, SystemStore,
-    UserStore,
+    AccessTokenStore, AuditStore, ChannelStore, PostStore, PreferenceStore, ReactionStore,
+    SessionStore, StatusStore, Store, StoreError, StoreResult, SystemStore, TeamStore, UserStore,
 };
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
@@ -59,6 +63,24 @@ impl Store for PgStore {
     fn audits(&self) -> &dyn AuditStore {
         self
     }
+    fn teams(&self) -> &dyn TeamStore {
+        self
+    }
+    fn channels(&self) -> &dyn ChannelStore {
+        self
+    }
+    fn posts(&self) -> &dyn PostStore {
+        self
+    }
+    fn reactions(&self) -> &dyn ReactionStore {
+        self
+    }
+    fn preferences(&self) -> &dyn PreferenceStore {
+        self
+    }
+    fn statuses(&self) -> &dyn StatusStore {
+        self
+    }
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
@@ -78,6 +100,8 @@ pub(crate) fn to_store_error(e: sqlx::Error) -> StoreError {
             StoreError::Conflict(match db.constraint() {
                 Some("users_username_key") => "username",
                 Some("users_email_key") => "email",
+                Some("teams_name_key" | "channels_name_key") => "name",
+                Some("channel_members_pkey" | "team_members_pkey") => "member",
                 Some(c) if c.ends_with("token_key") => "token",
                 _ => "id",
             })

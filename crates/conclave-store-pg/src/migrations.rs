@@ -7,11 +7,18 @@ use sqlx::{Executor, PgPool};
 use crate::to_store_error;
 
 /// `(version, name, sql)`, in order.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "accounts",
-    include_str!("../migrations/0001_accounts.sql"),
-)];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "accounts",
+        include_str!("../migrations/0001_accounts.sql"),
+    ),
+    (
+        2,
+        "messaging",
+        include_str!("../migrations/0002_messaging.sql"),
+    ),
+];
 
 /// Arbitrary constant: the advisory lock that keeps nodes starting together from migrating twice.
 const MIGRATION_LOCK: i64 = 0x636f_6e63_6c61_7665;

@@ -43,11 +43,68 @@ pub(crate) fn to_store_error(e: rusqlite::Error) -> StoreError {
                 "username" => "username",
                 "email" => "email",
                 "token" => "token",
+                "name" => "name",
+                "user_id" => "member",
                 _ => "id",
             })
         }
         other => StoreError::Internal(other.to_string()),
     }
+}
+
+/// Runs a query and maps every row.
+pub(crate) fn query_vec<T>(
+    c: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    map: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
+) -> StoreResult<Vec<T>> {
+    let mut stmt = c.prepare_cached(sql).map_err(to_store_error)?;
+    let rows = stmt.query_map(params, map).map_err(to_store_error)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(to_store_error)
+}
+
+/// Runs a query that must return one row (`NotFound` otherwise).
+pub(crate) fn query_one<T>(
+    c: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    map: impl FnOnce(&rusqlite::Row) -> rusqlite::Result<T>,
+) -> StoreResult<T> {
+    c.prepare_cached(sql)
+        .and_then(|mut s| s.query_row(params, map))
+        .map_err(to_store_error)
+}
+
+/// Runs a statement; `NotFound` when it changed no row.
+pub(crate) fn execute_one(
+    c: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> StoreResult<()> {
+    match c
+        .prepare_cached(sql)
+        .and_then(|mut s| s.execute(params))
+        .map_err(to_store_error)?
+    {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}
+
+/// `?,?,…` for an `IN` list of `n` values. Only for lists that come after every numbered
+/// parameter in the SQL text: SQLite numbers a bare `?` after the largest number seen so far.
+pub(crate) fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(",")
+}
+
+/// `?first,?first+1,…` for an `IN` list of `n` values that may stand anywhere in the SQL.
+pub(crate) fn numbered(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn open_connection(path: &Path, read_only: bool) -> StoreResult<Connection> {

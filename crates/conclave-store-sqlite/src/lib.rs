@@ -2,10 +2,14 @@
 //! group-committing writer, pooled readers (see `db`).
 
 mod audits;
+mod channels;
 mod db;
 mod migrations;
+mod posts;
 mod sessions;
+mod social;
 mod system;
+mod teams;
 mod tokens;
 mod users;
 
@@ -13,7 +17,8 @@ use std::path::PathBuf;
 
 use async_trait::async_trait;
 use conclave_store::{
-    AccessTokenStore, AuditStore, SessionStore, Store, StoreResult, SystemStore, UserStore,
+    AccessTokenStore, AuditStore, ChannelStore, PostStore, PreferenceStore, ReactionStore,
+    SessionStore, StatusStore, Store, StoreResult, SystemStore, TeamStore, UserStore,
 };
 
 pub use migrations::MIGRATIONS;
@@ -48,6 +53,24 @@ impl Store for SqliteStore {
         self
     }
     fn audits(&self) -> &dyn AuditStore {
+        self
+    }
+    fn teams(&self) -> &dyn TeamStore {
+        self
+    }
+    fn channels(&self) -> &dyn ChannelStore {
+        self
+    }
+    fn posts(&self) -> &dyn PostStore {
+        self
+    }
+    fn reactions(&self) -> &dyn ReactionStore {
+        self
+    }
+    fn preferences(&self) -> &dyn PreferenceStore {
+        self
+    }
+    fn statuses(&self) -> &dyn StatusStore {
         self
     }
     async fn ping(&self) -> StoreResult<()> {

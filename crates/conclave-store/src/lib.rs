@@ -5,11 +5,16 @@
 //! SQLite and PostgreSQL crates diff cleanly against each other.
 
 mod error;
+mod messaging;
 
 use async_trait::async_trait;
 use conclave_model::{Session, User, UserAccessToken};
 
 pub use error::{StoreError, StoreResult};
+pub use messaging::{
+    ChannelStore, NewPost, PostPage, PostStore, PreferenceStore, ReactionStore, StatusStore,
+    TeamStore,
+};
 
 /// The whole store. Backends return `self` from the domain accessors.
 #[async_trait]
@@ -21,6 +26,12 @@ pub trait Store: Send + Sync + 'static {
     fn access_tokens(&self) -> &dyn AccessTokenStore;
     fn system(&self) -> &dyn SystemStore;
     fn audits(&self) -> &dyn AuditStore;
+    fn teams(&self) -> &dyn TeamStore;
+    fn channels(&self) -> &dyn ChannelStore;
+    fn posts(&self) -> &dyn PostStore;
+    fn reactions(&self) -> &dyn ReactionStore;
+    fn preferences(&self) -> &dyn PreferenceStore;
+    fn statuses(&self) -> &dyn StatusStore;
     /// Cheap round trip to the database, for health checks.
     async fn ping(&self) -> StoreResult<()>;
     /// Waits for queued writes to commit and releases connections.

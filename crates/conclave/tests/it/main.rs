@@ -7,3 +7,4 @@ mod api_conventions;
 mod api_security;
 mod durability;
 mod store;
+mod store_messaging;
