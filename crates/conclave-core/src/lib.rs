@@ -1,15 +1,21 @@
 //! Services: every rule and every permission check of Conclave lives here, once. Handlers
 //! call these with an authenticated `Actor`; stores only persist what these decide.
 
+mod access;
 mod accounts;
 mod audit;
 mod auth;
+mod channels;
 pub mod config;
 pub mod error;
+pub mod mentions;
 mod mfa;
 pub mod password;
 pub mod permissions;
+mod posts;
 mod sessions;
+mod social;
+mod teams;
 mod tokens;
 pub mod totp;
 
@@ -20,9 +26,12 @@ use conclave_store::Store;
 
 pub use accounts::{NewUser, UserListQuery};
 pub use auth::{ClientInfo, LoginRequest};
+pub use channels::NewChannel;
 pub use config::Config;
 pub use error::{Error, ErrorKind, Result};
 pub use mfa::MfaSecret;
+pub use posts::{ChannelPostsQuery, NewPostInput};
+pub use teams::NewTeam;
 
 /// The version of Mattermost's API we implement, reported to clients (the mobile app refuses
 /// servers below 9.11.0 and flags those below 10.11.0).

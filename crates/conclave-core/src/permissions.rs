@@ -17,6 +17,38 @@ pub const JOIN_PUBLIC_TEAMS: Permission = "join_public_teams";
 pub const CREATE_DIRECT_CHANNEL: Permission = "create_direct_channel";
 pub const CREATE_GROUP_CHANNEL: Permission = "create_group_channel";
 pub const CREATE_TEAM: Permission = "create_team";
+pub const LIST_TEAM_CHANNELS: Permission = "list_team_channels";
+pub const JOIN_PUBLIC_CHANNELS: Permission = "join_public_channels";
+pub const READ_PUBLIC_CHANNEL: Permission = "read_public_channel";
+pub const VIEW_TEAM: Permission = "view_team";
+pub const CREATE_PUBLIC_CHANNEL: Permission = "create_public_channel";
+pub const CREATE_PRIVATE_CHANNEL: Permission = "create_private_channel";
+pub const ADD_USER_TO_TEAM: Permission = "add_user_to_team";
+pub const REMOVE_USER_FROM_TEAM: Permission = "remove_user_from_team";
+pub const MANAGE_TEAM: Permission = "manage_team";
+pub const MANAGE_TEAM_ROLES: Permission = "manage_team_roles";
+pub const MANAGE_CHANNEL_ROLES: Permission = "manage_channel_roles";
+pub const CONVERT_PUBLIC_CHANNEL_TO_PRIVATE: Permission = "convert_public_channel_to_private";
+pub const CONVERT_PRIVATE_CHANNEL_TO_PUBLIC: Permission = "convert_private_channel_to_public";
+pub const DELETE_POST: Permission = "delete_post";
+pub const DELETE_OTHERS_POSTS: Permission = "delete_others_posts";
+pub const EDIT_POST: Permission = "edit_post";
+pub const EDIT_OTHERS_POSTS: Permission = "edit_others_posts";
+pub const READ_CHANNEL: Permission = "read_channel";
+pub const READ_CHANNEL_CONTENT: Permission = "read_channel_content";
+pub const ADD_REACTION: Permission = "add_reaction";
+pub const REMOVE_REACTION: Permission = "remove_reaction";
+pub const REMOVE_OTHERS_REACTIONS: Permission = "remove_others_reactions";
+pub const MANAGE_PUBLIC_CHANNEL_MEMBERS: Permission = "manage_public_channel_members";
+pub const MANAGE_PRIVATE_CHANNEL_MEMBERS: Permission = "manage_private_channel_members";
+pub const UPLOAD_FILE: Permission = "upload_file";
+pub const CREATE_POST: Permission = "create_post";
+pub const USE_CHANNEL_MENTIONS: Permission = "use_channel_mentions";
+pub const MANAGE_PUBLIC_CHANNEL_PROPERTIES: Permission = "manage_public_channel_properties";
+pub const MANAGE_PRIVATE_CHANNEL_PROPERTIES: Permission = "manage_private_channel_properties";
+pub const DELETE_PUBLIC_CHANNEL: Permission = "delete_public_channel";
+pub const DELETE_PRIVATE_CHANNEL: Permission = "delete_private_channel";
+pub const USE_GROUP_MENTIONS: Permission = "use_group_mentions";
 
 pub const SYSTEM_ADMIN: &str = "system_admin";
 pub const SYSTEM_USER: &str = "system_user";
@@ -54,6 +86,37 @@ fn grants(role: &str) -> &'static [Permission] {
         ],
         _ => &[],
     }
+}
+
+/// The permissions of a built-in role, by name (`system_admin` lists those the others name).
+pub fn built_in_role(name: &str) -> Option<Vec<Permission>> {
+    const KNOWN: &[&str] = &[
+        SYSTEM_USER,
+        SYSTEM_GUEST,
+        "system_user_access_token",
+        "team_user",
+        "team_admin",
+        "channel_user",
+        "channel_admin",
+    ];
+    if name == SYSTEM_ADMIN {
+        let mut all: Vec<Permission> = KNOWN
+            .iter()
+            .flat_map(|r| grants(r).iter().copied())
+            .collect();
+        all.extend([
+            MANAGE_SYSTEM,
+            EDIT_OTHER_USERS,
+            MANAGE_ROLES,
+            CREATE_USER,
+            EDIT_OTHERS_POSTS,
+            REMOVE_OTHERS_REACTIONS,
+        ]);
+        all.sort_unstable();
+        all.dedup();
+        return Some(all);
+    }
+    KNOWN.contains(&name).then(|| grants(name).to_vec())
 }
 
 /// True when any of the space-separated `roles` grants `permission`.

@@ -1,12 +1,16 @@
 //! The route table. One line per endpoint, grouped as Mattermost's API reference groups them.
 
+mod channels;
+mod posts;
 pub(crate) mod sessions;
+mod social;
 pub(crate) mod system;
+mod teams;
 mod ui;
 mod users;
 
 use axum::Router;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use conclave_core::Actor;
 use serde_json::{Value, json};
 
@@ -80,8 +84,181 @@ fn api() -> Router<AppState> {
             post(sessions::generate_mfa),
         )
         .route("/users/{user_id}/mfa", put(sessions::update_mfa))
+        .merge(messaging())
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
+}
+
+fn messaging() -> Router<AppState> {
+    Router::new()
+        // Teams
+        .route("/teams", post(teams::create).get(teams::list))
+        .route("/teams/members/invite", post(teams::join_by_invite))
+        .route("/teams/name/{name}", get(teams::by_name))
+        .route("/teams/name/{name}/exists", get(teams::name_exists))
+        .route(
+            "/teams/{team_id}",
+            get(teams::get).put(teams::patch).delete(teams::delete),
+        )
+        .route("/teams/{team_id}/patch", put(teams::patch))
+        .route("/teams/{team_id}/restore", post(teams::restore))
+        .route("/teams/{team_id}/stats", get(teams::stats))
+        .route(
+            "/teams/{team_id}/members",
+            get(teams::members).post(teams::add_member),
+        )
+        .route("/teams/{team_id}/members/batch", post(teams::add_members))
+        .route("/teams/{team_id}/members/ids", post(teams::members_by_ids))
+        .route(
+            "/teams/{team_id}/members/{user_id}",
+            get(teams::member).delete(teams::remove_member),
+        )
+        .route(
+            "/teams/{team_id}/members/{user_id}/roles",
+            put(teams::member_roles),
+        )
+        .route("/users/{user_id}/teams", get(teams::for_user))
+        .route(
+            "/users/{user_id}/teams/members",
+            get(teams::members_for_user),
+        )
+        .route(
+            "/users/{user_id}/teams/unread",
+            get(teams::unreads_for_user),
+        )
+        .route(
+            "/users/{user_id}/teams/{team_id}/unread",
+            get(teams::unread_for_user),
+        )
+        // Channels
+        .route("/channels", post(channels::create))
+        .route("/channels/direct", post(channels::direct))
+        .route("/channels/group", post(channels::group))
+        .route("/channels/members/{user_id}/view", post(channels::view))
+        .route(
+            "/channels/members/{user_id}/mark_read",
+            post(channels::mark_read),
+        )
+        .route(
+            "/channels/{channel_id}",
+            get(channels::get)
+                .put(channels::patch)
+                .delete(channels::archive),
+        )
+        .route("/channels/{channel_id}/patch", put(channels::patch))
+        .route("/channels/{channel_id}/restore", post(channels::restore))
+        .route("/channels/{channel_id}/privacy", put(channels::privacy))
+        .route("/channels/{channel_id}/convert", post(channels::convert))
+        .route("/channels/{channel_id}/stats", get(channels::stats))
+        .route("/channels/{channel_id}/pinned", get(channels::pinned))
+        .route("/channels/{channel_id}/posts", get(channels::posts))
+        .route(
+            "/channels/{channel_id}/members",
+            get(channels::members).post(channels::add_member),
+        )
+        .route(
+            "/channels/{channel_id}/members/ids",
+            post(channels::members_by_ids),
+        )
+        .route(
+            "/channels/{channel_id}/members/{user_id}",
+            get(channels::member).delete(channels::remove_member),
+        )
+        .route(
+            "/channels/{channel_id}/members/{user_id}/roles",
+            put(channels::member_roles),
+        )
+        .route(
+            "/channels/{channel_id}/members/{user_id}/notify_props",
+            put(channels::member_notify_props),
+        )
+        .route("/teams/{team_id}/channels", get(channels::public_for_team))
+        .route(
+            "/teams/{team_id}/channels/deleted",
+            get(channels::archived_for_team),
+        )
+        .route("/teams/{team_id}/channels/ids", post(channels::by_ids))
+        .route("/teams/{team_id}/channels/search", post(channels::search))
+        .route(
+            "/teams/{team_id}/channels/autocomplete",
+            get(channels::autocomplete),
+        )
+        .route(
+            "/teams/{team_id}/channels/name/{channel_name}",
+            get(channels::by_name),
+        )
+        .route(
+            "/teams/name/{team_name}/channels/name/{channel_name}",
+            get(channels::by_team_and_name),
+        )
+        .route("/users/{user_id}/channels", get(channels::all_for_user))
+        .route(
+            "/users/{user_id}/teams/{team_id}/channels",
+            get(channels::for_user_in_team),
+        )
+        .route(
+            "/users/{user_id}/teams/{team_id}/channels/members",
+            get(channels::members_for_user_in_team),
+        )
+        .route(
+            "/users/{user_id}/teams/{team_id}/channels/categories",
+            get(channels::categories),
+        )
+        .route(
+            "/users/{user_id}/channels/{channel_id}/unread",
+            get(channels::unread),
+        )
+        .route(
+            "/users/{user_id}/channels/{channel_id}/posts/unread",
+            get(channels::posts_around_unread),
+        )
+        // Posts and reactions
+        .route("/posts", post(posts::create))
+        .route("/posts/ids", post(posts::by_ids))
+        .route("/posts/ids/reactions", post(posts::reactions_for_ids))
+        .route(
+            "/posts/{post_id}",
+            get(posts::get).put(posts::patch).delete(posts::delete),
+        )
+        .route("/posts/{post_id}/patch", put(posts::patch))
+        .route("/posts/{post_id}/thread", get(posts::thread))
+        .route("/posts/{post_id}/pin", post(posts::pin))
+        .route("/posts/{post_id}/unpin", post(posts::unpin))
+        .route("/posts/{post_id}/reactions", get(posts::reactions))
+        .route("/posts/{post_id}/files/info", get(posts::files_info))
+        .route("/reactions", post(posts::add_reaction))
+        .route(
+            "/users/{user_id}/posts/{post_id}/reactions/{emoji_name}",
+            delete(posts::remove_reaction),
+        )
+        .route("/users/{user_id}/posts/flagged", get(posts::flagged))
+        .route(
+            "/users/{user_id}/posts/{post_id}/set_unread",
+            post(posts::set_unread),
+        )
+        // Preferences, statuses, roles
+        .route(
+            "/users/{user_id}/preferences",
+            get(social::preferences).put(social::save_preferences),
+        )
+        .route(
+            "/users/{user_id}/preferences/delete",
+            post(social::delete_preferences),
+        )
+        .route(
+            "/users/{user_id}/preferences/{category}",
+            get(social::preferences_in),
+        )
+        .route(
+            "/users/{user_id}/preferences/{category}/name/{name}",
+            get(social::preference),
+        )
+        .route(
+            "/users/{user_id}/status",
+            get(social::status).put(social::set_status),
+        )
+        .route("/users/status/ids", post(social::statuses_by_ids))
+        .route("/roles/names", post(social::roles_by_names))
 }
 
 pub(crate) fn router(state: AppState) -> Router {
