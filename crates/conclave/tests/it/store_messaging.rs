@@ -461,7 +461,7 @@ both!(post_pages_and_cursors, |backend: Backend| async move {
     assert_eq!(
         order(
             s.posts()
-                .flagged(&ann, Some(&[ch.id.clone()]), 1, 10)
+                .flagged(&ann, Some(std::slice::from_ref(&ch.id)), 1, 10)
                 .await
                 .unwrap()
         ),
@@ -569,7 +569,7 @@ both!(channels_lists_and_members, |backend: Backend| async move {
     assert_eq!(s.channels().get_member(&public.id, &bob).await.unwrap(), m);
     assert_eq!(
         s.channels()
-            .members_by_ids(&public.id, &[bob.clone()])
+            .members_by_ids(&public.id, std::slice::from_ref(&bob))
             .await
             .unwrap(),
         [m]
@@ -623,7 +623,7 @@ both!(
         assert!(s.posts().get(&p.id).await.unwrap().has_reactions);
         assert_eq!(
             s.reactions()
-                .list_for_posts(&[p.id.clone()])
+                .list_for_posts(std::slice::from_ref(&p.id))
                 .await
                 .unwrap()
                 .len(),
