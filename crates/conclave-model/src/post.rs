@@ -98,6 +98,7 @@ pub struct PostPatch {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
 pub struct Reaction {
     pub user_id: String,
     pub post_id: String,

@@ -4,6 +4,7 @@ mod support;
 
 mod api_accounts;
 mod api_conventions;
+mod api_messaging;
 mod api_security;
 mod durability;
 mod store;
