@@ -141,7 +141,7 @@ run_js() { # db
     local db="$1" log="$LOG_DIR/js-$1.out"
     echo
     echo "== js (@mattermost/client Client4) on $db"
-    start_runner "$log" "$HERE/js" "$db" node --test --test-reporter=spec test/client4.test.mjs
+    start_runner "$log" "$HERE/js" "$db" node --test --test-reporter=spec test/
     local rc=$?
     local pass fail cancelled summary
     pass=$(num 'ℹ pass [0-9]+' "$log")

@@ -288,7 +288,13 @@ impl App {
             return Err(channel_not_found());
         }
         let access = self.access_to(actor, channel).await?;
-        access.require_read(actor)?;
+        // Private channels the caller cannot read do not exist for them, as in Mattermost.
+        access.require_read(actor).map_err(|_| {
+            Error::not_found(
+                "app.channel.get_by_name.missing.app_error",
+                "Channel does not exist.",
+            )
+        })?;
         Ok(access.channel)
     }
 
@@ -383,6 +389,30 @@ impl App {
             .channels()
             .search_public(team_id, term.trim(), limit)
             .await?)
+    }
+
+    /// Autocomplete: public channels plus the caller's own private channels that match.
+    pub async fn autocomplete_channels(
+        &self,
+        actor: &Actor,
+        team_id: &str,
+        name: &str,
+    ) -> Result<Vec<Channel>> {
+        let mut found = self.search_channels(actor, team_id, name, 50).await?;
+        let term = name.trim().to_lowercase();
+        for c in self
+            .store
+            .channels()
+            .list_for_user(&actor.user.id, team_id, false)
+            .await?
+        {
+            let matches = c.name.contains(&term) || c.display_name.to_lowercase().contains(&term);
+            if c.channel_type == CHANNEL_PRIVATE && c.team_id == team_id && matches {
+                found.push(c);
+            }
+        }
+        found.sort_by(|a, b| a.display_name.cmp(&b.display_name).then(a.id.cmp(&b.id)));
+        Ok(found)
     }
 
     pub async fn channels_for_user(

@@ -217,7 +217,13 @@ impl App {
                         "Invalid root_id parameter.",
                     )
                 })?;
-            if root.channel_id != channel.id || root.delete_at > 0 || root.is_reply() {
+            if root.channel_id != channel.id {
+                return Err(Error::bad_request(
+                    "api.post.create_post.channel_root_id.app_error",
+                    "Invalid ChannelId for RootId parameter.",
+                ));
+            }
+            if root.delete_at > 0 || root.is_reply() {
                 return Err(Error::bad_request(
                     "api.post.create_post.root_id.app_error",
                     "Invalid root_id parameter.",

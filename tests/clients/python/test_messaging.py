@@ -164,11 +164,13 @@ def test_03_public_and_private_channels(w):
         w.bob.channels.add_user(w.sid, {"user_id": w.bob_id})
     assert_app_error(req(w.server, w.bob, "POST", f"/channels/{w.sid}/members",
                          json={"user_id": w.bob_id}), 403, PERMISSIONS)
-    # Upstream hides private channels by name from non-members with a 404.
-    with pytest.raises(ResourceNotFound):
-        w.bob.channels.get_channel_by_name(w.tid, "secret")
     assert "secret" not in {c["name"] for c in w.bob.channels.get_channels_for_user("me", w.tid)}
     assert w.bob_id not in {m["user_id"] for m in w.alice.channels.get_channel_members(w.sid)}
+    # Upstream (api4 getChannelByName) hides private channels from non-members with a 404.
+    with pytest.raises(ResourceNotFound):
+        w.bob.channels.get_channel_by_name(w.tid, "secret")
+    assert_app_error(req(w.server, w.bob, "GET", f"/teams/{w.tid}/channels/name/secret"),
+                     404, "app.channel.get_by_name.missing.app_error")
 
 
 # --- 4. mention, unread, view -------------------------------------------------------------------
@@ -384,7 +386,8 @@ def test_12_search_users_and_channels(w):
     auto = w.bob.channels.autocomplete_channels(w.tid, {"name": "rel"})
     assert [c["id"] for c in auto] == [w.rid], [c["name"] for c in auto]
     assert w.sid not in [c["id"] for c in w.bob.channels.autocomplete_channels(w.tid, {"name": "sec"})]
-    # alice, a member of `secret`, gets it from autocomplete.
+    # alice, a member of `secret`, gets it from autocomplete (upstream AutocompleteInTeam returns
+    # public channels plus the private channels the caller belongs to).
     assert w.sid in [c["id"] for c in w.alice.channels.autocomplete_channels(w.tid, {"name": "sec"})]
 
 
@@ -441,8 +444,7 @@ def snapshot(d, cid):
     return ch["total_msg_count"], ch["last_post_at"], d.posts.get_posts_for_channel(cid)["order"]
 
 
-def test_14_refused_posts_write_nothing(w):
-    # bob posts into `secret`.
+def test_14a_post_to_private_channel_of_others(w):
     snap = snapshot(w.alice, w.sid)
     with pytest.raises(NotEnoughPermissions):
         post_as(w.bob, w.sid, "let me in")
@@ -450,21 +452,28 @@ def test_14_refused_posts_write_nothing(w):
                          json={"channel_id": w.sid, "message": "let me in"}), 403, PERMISSIONS)
     assert snapshot(w.alice, w.sid) == snap
 
-    # 16384 characters is one too many.
+
+def test_14b_message_length(w):
     snap = snapshot(w.alice, w.rid)
     with pytest.raises(InvalidOrMissingParameters):
         post_as(w.alice, w.rid, "x" * 16384)
+    # Runes, not bytes: 16384 two-byte characters are refused too ...
     assert_app_error(req(w.server, w.alice, "POST", "/posts",
                          json={"channel_id": w.rid, "message": "é" * 16384}),
                      400, "model.post.is_valid.message_length.app_error")
     assert snapshot(w.alice, w.rid) == snap
+    # ... and exactly 16383 of them are fine.
+    big = post_as(w.alice, w.rid, "é" * 16383)
+    assert big["message"] == "é" * 16383
 
-    # A reply whose root is in another channel (town-square).
+
+def test_14c_reply_to_root_in_another_channel(w):
     other_root = post_as(w.alice, w.town["id"], "root in town-square")
+    snap = snapshot(w.alice, w.rid)
     with pytest.raises(InvalidOrMissingParameters):
         post_as(w.alice, w.rid, "misplaced reply", root_id=other_root["id"])
-    # Mattermost: app.createPost -> 500 api.post.create_post.channel_root_id.app_error, which
-    # CreatePostAsUser turns into a 400 (same id).
+    # Mattermost: app.createPost fails with 500 api.post.create_post.channel_root_id.app_error,
+    # which CreatePostAsUser turns into a 400 (same id).
     assert_app_error(req(w.server, w.alice, "POST", "/posts",
                          json={"channel_id": w.rid, "message": "misplaced reply",
                                "root_id": other_root["id"]}),
@@ -472,17 +481,16 @@ def test_14_refused_posts_write_nothing(w):
     assert snapshot(w.alice, w.rid) == snap
     assert w.alice.posts.get_post(other_root["id"])["reply_count"] == 0
 
-    # Exactly 16383 characters (runes) is fine.
-    big = post_as(w.alice, w.rid, "é" * 16383)
-    assert len(big["message"]) == 16383
 
-    # Archive `release` (which may itself post a system message), then nobody can post there.
+def test_14d_post_to_archived_channel(w):
+    # Runs last: archives `release` (which may itself add a system message).
     assert w.alice.channels.delete_channel(w.rid) == {"status": "OK"}
     assert w.alice.channels.get_channel(w.rid)["delete_at"] > 0
     snap = snapshot(w.alice, w.rid)
-    with pytest.raises(InvalidOrMissingParameters):
-        post_as(w.alice, w.rid, "anyone there?")
-    assert_app_error(req(w.server, w.alice, "POST", "/posts",
-                         json={"channel_id": w.rid, "message": "anyone there?"}),
-                     400, "api.post.create_post.can_not_post_to_deleted.error")
+    for d in (w.alice, w.bob):
+        with pytest.raises(InvalidOrMissingParameters):
+            post_as(d, w.rid, "anyone there?")
+        assert_app_error(req(w.server, d, "POST", "/posts",
+                             json={"channel_id": w.rid, "message": "anyone there?"}),
+                         400, "api.post.create_post.can_not_post_to_deleted.error")
     assert snapshot(w.alice, w.rid) == snap

@@ -383,7 +383,7 @@ pub(crate) async fn autocomplete(
 ) -> ApiResult<Json<Vec<Channel>>> {
     Ok(Json(
         s.app
-            .search_channels(&a, &team_id, p.str("name"), 50)
+            .autocomplete_channels(&a, &team_id, p.str("name"))
             .await?,
     ))
 }

@@ -121,6 +121,29 @@ both!(team_first_day, |backend: Backend| async move {
     s.get(&format!("/channels/{secret}"), &bob)
         .await
         .expect_error(StatusCode::FORBIDDEN, "api.context.permissions.app_error");
+    s.get(&format!("/teams/{team_id}/channels/name/secret"), &bob)
+        .await
+        .expect_error(
+            StatusCode::NOT_FOUND,
+            "app.channel.get_by_name.missing.app_error",
+        );
+    let auto = s
+        .get(
+            &format!("/teams/{team_id}/channels/autocomplete?name=sec"),
+            &alice,
+        )
+        .await;
+    assert_eq!(
+        auto.json[0]["name"], "secret",
+        "members find their private channels"
+    );
+    let auto = s
+        .get(
+            &format!("/teams/{team_id}/channels/autocomplete?name=sec"),
+            &bob,
+        )
+        .await;
+    assert_eq!(auto.json, json!([]));
     s.post(
         &format!("/channels/{secret}/members"),
         &bob,
@@ -461,7 +484,7 @@ both!(
             (
                 json!({"channel_id": a, "message": "reply", "root_id": id(&in_b)}),
                 StatusCode::BAD_REQUEST,
-                "api.post.create_post.root_id.app_error",
+                "api.post.create_post.channel_root_id.app_error",
             ),
             (
                 json!({"channel_id": a, "message": "reply", "root_id": "not-an-id"}),

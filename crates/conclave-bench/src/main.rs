@@ -1,0 +1,284 @@
+//! Benchmarks that print numbers. Never run by the test suite's assertions; CI runs a smoke-sized
+//! pass so the tool keeps working.
+//!
+//!   conclave-bench posts [--backend sqlite|postgres] [--posts N] [--reads N]
+//!
+//! `posts` drives the service layer in-process (permission checks, mention parsing, the store
+//! and its group commit), not HTTP: it measures what one node's core can do per second.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use conclave_core::{
+    Actor, App, ChannelPostsQuery, Config, NewChannel, NewPostInput, NewTeam, NewUser,
+};
+
+struct Args {
+    backend: String,
+    posts: usize,
+    reads: usize,
+}
+
+fn parse_args() -> anyhow::Result<(String, Args)> {
+    let mut it = std::env::args().skip(1);
+    let mode = it.next().unwrap_or_default();
+    let mut args = Args {
+        backend: "sqlite".into(),
+        posts: 20_000,
+        reads: 2_000,
+    };
+    while let Some(flag) = it.next() {
+        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--backend" => args.backend = value,
+            "--posts" => args.posts = value.parse()?,
+            "--reads" => args.reads = value.parse()?,
+            other => bail!("unknown flag {other}"),
+        }
+    }
+    Ok((mode, args))
+}
+
+/// A fresh database: a temp dir for SQLite, a new PostgreSQL database otherwise.
+async fn fresh_config(backend: &str) -> anyhow::Result<(Config, Option<String>)> {
+    let dir = std::env::temp_dir().join(format!("conclave-bench-{}", conclave_model::new_id()));
+    let mut config = Config {
+        data_dir: dir,
+        ..Config::default()
+    };
+    config.rate_limit.enable = false;
+    match backend {
+        "sqlite" => Ok((config, None)),
+        "postgres" => {
+            let server = std::env::var("CONCLAVE_TEST_PG_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+            let name = format!("conclave_bench_{}", conclave_model::new_id());
+            let mut conn =
+                <sqlx::PgConnection as sqlx::Connection>::connect(&format!("{server}/postgres"))
+                    .await?;
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await?;
+            config.database_url = format!("{server}/{name}");
+            config.database_max_connections = 32;
+            Ok((config, Some(name)))
+        }
+        other => bail!("unknown backend {other}"),
+    }
+}
+
+async fn drop_database(name: &str) -> anyhow::Result<()> {
+    let server = std::env::var("CONCLAVE_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let mut conn =
+        <sqlx::PgConnection as sqlx::Connection>::connect(&format!("{server}/postgres")).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut conn)
+        .await?;
+    Ok(())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+/// A team with one channel and `writers` members who can post in it.
+async fn setup(app: &App, writers: usize) -> anyhow::Result<(Vec<Actor>, String)> {
+    let operator = Actor::local();
+    let mut actors = Vec::new();
+    for i in 0..writers {
+        let u = app
+            .create_user(
+                Some(&operator),
+                NewUser {
+                    username: format!("writer{i}"),
+                    email: format!("writer{i}@example.com"),
+                    password: "benchmark-password".into(),
+                    ..NewUser::default()
+                },
+            )
+            .await?;
+        let session = conclave_model::Session {
+            id: conclave_model::new_id(),
+            user_id: u.id.clone(),
+            ..Default::default()
+        };
+        actors.push(Actor {
+            user: u,
+            session,
+            ip: "127.0.0.1".into(),
+        });
+    }
+    let lead = &actors[0];
+    let team = app
+        .create_team(
+            lead,
+            NewTeam {
+                name: "bench".into(),
+                display_name: "Bench".into(),
+                ..NewTeam::default()
+            },
+        )
+        .await?;
+    let channel = app
+        .create_channel(
+            lead,
+            NewChannel {
+                team_id: team.id.clone(),
+                name: "load".into(),
+                display_name: "Load".into(),
+                channel_type: "O".into(),
+                ..NewChannel::default()
+            },
+        )
+        .await?;
+    for a in &actors[1..] {
+        app.add_team_member(lead, &team.id, &a.user.id, false)
+            .await?;
+        app.add_channel_member(lead, &channel.id, &a.user.id)
+            .await?;
+    }
+    Ok((actors, channel.id))
+}
+
+async fn bench_writes(
+    app: &Arc<App>,
+    actors: &[Actor],
+    channel_id: &str,
+    total: usize,
+) -> anyhow::Result<()> {
+    let writers = actors.len();
+    let per_writer = total / writers;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (w, actor) in actors.iter().cloned().enumerate() {
+        let (app, channel_id) = (app.clone(), channel_id.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(per_writer);
+            for i in 0..per_writer {
+                let mention = if i % 10 == 0 {
+                    format!(" @writer{}", (w + 1) % writers)
+                } else {
+                    String::new()
+                };
+                let input = NewPostInput {
+                    channel_id: channel_id.clone(),
+                    message: format!(
+                        "message {i} from writer {w} about the release #ship{mention}"
+                    ),
+                    ..NewPostInput::default()
+                };
+                let t = Instant::now();
+                app.create_post(&actor, input).await?;
+                latencies.push(t.elapsed());
+            }
+            Ok::<_, anyhow::Error>(latencies)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort();
+    println!(
+        "create-post  writers={writers:<3} posts={:<6} {:>9.0} posts/s  p50={:.2}ms p99={:.2}ms",
+        all.len(),
+        all.len() as f64 / elapsed,
+        percentile(&all, 0.50),
+        percentile(&all, 0.99)
+    );
+    Ok(())
+}
+
+async fn bench_reads(
+    app: &Arc<App>,
+    actors: &[Actor],
+    channel_id: &str,
+    total: usize,
+) -> anyhow::Result<()> {
+    let readers = actors.len().min(8);
+    let per_reader = total / readers;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for actor in actors.iter().take(readers).cloned() {
+        let (app, channel_id) = (app.clone(), channel_id.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(per_reader);
+            for i in 0..per_reader {
+                let q = ChannelPostsQuery {
+                    page: (i % 5) as i64,
+                    per_page: 60,
+                    ..ChannelPostsQuery::default()
+                };
+                let t = Instant::now();
+                let list = app.channel_posts(&actor, &channel_id, q).await?;
+                anyhow::ensure!(list.order.len() == 60, "a page should be full");
+                latencies.push(t.elapsed());
+            }
+            Ok::<_, anyhow::Error>(latencies)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort();
+    println!(
+        "list-posts   readers={readers:<3} pages={:<6} {:>9.0} pages/s  p50={:.2}ms p99={:.2}ms (60 posts/page)",
+        all.len(),
+        all.len() as f64 / elapsed,
+        percentile(&all, 0.50),
+        percentile(&all, 0.99)
+    );
+    Ok(())
+}
+
+async fn posts(args: Args) -> anyhow::Result<()> {
+    println!(
+        "backend={} cores={}",
+        args.backend,
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    for writers in [1usize, 8, 64] {
+        let (config, pg) = fresh_config(&args.backend).await?;
+        let dir = config.data_dir.clone();
+        let app = conclave::build_app(config).await?;
+        let (actors, channel_id) = setup(&app, writers).await?;
+        let total = if writers == 1 {
+            args.posts / 4
+        } else {
+            args.posts
+        };
+        bench_writes(&app, &actors, &channel_id, total.max(writers * 2)).await?;
+        if writers == 8 {
+            bench_reads(&app, &actors, &channel_id, args.reads).await?;
+        }
+        app.store().close().await;
+        drop(app);
+        let _ = std::fs::remove_dir_all(dir);
+        if let Some(name) = pg {
+            drop_database(&name).await?;
+        }
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let (mode, args) = parse_args()?;
+    match mode.as_str() {
+        "posts" => posts(args).await,
+        _ => {
+            bail!("usage: conclave-bench posts [--backend sqlite|postgres] [--posts N] [--reads N]")
+        }
+    }
+}
