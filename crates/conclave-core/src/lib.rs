@@ -16,6 +16,7 @@ mod posts;
 mod sessions;
 mod social;
 mod teams;
+mod threads;
 mod tokens;
 pub mod totp;
 

@@ -9,6 +9,7 @@ mod sessions;
 mod social;
 mod system;
 mod teams;
+mod threads;
 mod tokens;
 mod users;
 
@@ -18,7 +19,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use conclave_store::{
     AccessTokenStore, AuditStore, ChannelStore, PostStore, PreferenceStore, ReactionStore,
-    SessionStore, StatusStore, Store, StoreError, StoreResult, SystemStore, TeamStore, UserStore,
+    SessionStore, StatusStore, Store, StoreError, StoreResult, SystemStore, TeamStore, ThreadStore,
+    UserStore,
 };
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
@@ -79,6 +81,9 @@ impl Store for PgStore {
         self
     }
     fn statuses(&self) -> &dyn StatusStore {
+        self
+    }
+    fn threads(&self) -> &dyn ThreadStore {
         self
     }
     async fn ping(&self) -> StoreResult<()> {

@@ -10,6 +10,7 @@ mod sessions;
 mod social;
 mod system;
 mod teams;
+mod threads;
 mod tokens;
 mod users;
 
@@ -18,7 +19,7 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 use conclave_store::{
     AccessTokenStore, AuditStore, ChannelStore, PostStore, PreferenceStore, ReactionStore,
-    SessionStore, StatusStore, Store, StoreResult, SystemStore, TeamStore, UserStore,
+    SessionStore, StatusStore, Store, StoreResult, SystemStore, TeamStore, ThreadStore, UserStore,
 };
 
 pub use migrations::MIGRATIONS;
@@ -71,6 +72,9 @@ impl Store for SqliteStore {
         self
     }
     fn statuses(&self) -> &dyn StatusStore {
+        self
+    }
+    fn threads(&self) -> &dyn ThreadStore {
         self
     }
     async fn ping(&self) -> StoreResult<()> {

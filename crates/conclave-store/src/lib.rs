@@ -13,7 +13,7 @@ use conclave_model::{Session, User, UserAccessToken};
 pub use error::{StoreError, StoreResult};
 pub use messaging::{
     ChannelStore, NewPost, PostPage, PostStore, PreferenceStore, ReactionStore, StatusStore,
-    TeamStore,
+    TeamStore, ThreadStore, ThreadView,
 };
 
 /// The whole store. Backends return `self` from the domain accessors.
@@ -32,6 +32,7 @@ pub trait Store: Send + Sync + 'static {
     fn reactions(&self) -> &dyn ReactionStore;
     fn preferences(&self) -> &dyn PreferenceStore;
     fn statuses(&self) -> &dyn StatusStore;
+    fn threads(&self) -> &dyn ThreadStore;
     /// Cheap round trip to the database, for health checks.
     async fn ping(&self) -> StoreResult<()>;
     /// Waits for queued writes to commit and releases connections.

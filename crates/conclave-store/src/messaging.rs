@@ -221,6 +221,49 @@ pub trait PreferenceStore: Send + Sync {
     async fn delete(&self, prefs: &[Preference]) -> StoreResult<()>;
 }
 
+/// A followed thread as one user sees it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ThreadView {
+    pub post_id: String,
+    pub channel_id: String,
+    pub reply_count: i64,
+    pub last_reply_at: i64,
+    /// User ids, earliest participant first.
+    pub participants: Vec<String>,
+    pub following: bool,
+    pub last_viewed: i64,
+    pub unread_mentions: i64,
+    /// Live replies newer than `last_viewed`.
+    pub unread_replies: i64,
+}
+
+#[async_trait]
+pub trait ThreadStore: Send + Sync {
+    /// Threads the user follows in the team's channels (and their direct/group channels),
+    /// most recently active first; `unread_only` keeps those with unread replies.
+    async fn list_for_user(
+        &self,
+        user_id: &str,
+        team_id: &str,
+        unread_only: bool,
+        limit: i64,
+    ) -> StoreResult<Vec<ThreadView>>;
+    /// The user's view of one thread (`NotFound` when the thread has no replies yet).
+    async fn get_for_user(&self, user_id: &str, post_id: &str) -> StoreResult<ThreadView>;
+    /// Starts or stops following a thread (creating the membership if needed).
+    async fn set_following(
+        &self,
+        user_id: &str,
+        post_id: &str,
+        following: bool,
+        at: i64,
+    ) -> StoreResult<()>;
+    /// Sets the read position and clears unread mentions.
+    async fn mark_read(&self, user_id: &str, post_id: &str, viewed_at: i64) -> StoreResult<()>;
+    /// Marks every followed thread in the team read.
+    async fn mark_all_read(&self, user_id: &str, team_id: &str, at: i64) -> StoreResult<()>;
+}
+
 #[async_trait]
 pub trait StatusStore: Send + Sync {
     async fn get(&self, user_id: &str) -> StoreResult<Status>;

@@ -6,6 +6,7 @@ pub(crate) mod sessions;
 mod social;
 pub(crate) mod system;
 mod teams;
+mod threads;
 mod ui;
 mod users;
 
@@ -211,6 +212,31 @@ fn messaging() -> Router<AppState> {
         .route(
             "/users/{user_id}/channels/{channel_id}/posts/unread",
             get(channels::posts_around_unread),
+        )
+        // Collapsed reply threads
+        .route(
+            "/users/{user_id}/teams/{team_id}/threads",
+            get(threads::list),
+        )
+        .route(
+            "/users/{user_id}/teams/{team_id}/threads/read",
+            put(threads::read_all),
+        )
+        .route(
+            "/users/{user_id}/teams/{team_id}/threads/{thread_id}",
+            get(threads::get),
+        )
+        .route(
+            "/users/{user_id}/teams/{team_id}/threads/{thread_id}/following",
+            put(threads::follow).delete(threads::unfollow),
+        )
+        .route(
+            "/users/{user_id}/teams/{team_id}/threads/{thread_id}/read/{timestamp}",
+            put(threads::read),
+        )
+        .route(
+            "/users/{user_id}/teams/{team_id}/threads/{thread_id}/set_unread/{post_id}",
+            post(threads::set_unread),
         )
         // Posts and reactions
         .route("/posts", post(posts::create))

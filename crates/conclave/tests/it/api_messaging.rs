@@ -907,3 +907,165 @@ both!(permission_matrix, |backend: Backend| async move {
     let _ = admin_id;
     s.stop().await;
 });
+
+both!(collapsed_reply_threads, |backend: Backend| async move {
+    let s = TestServer::start(backend).await;
+    let (_, alice) = s.admin().await;
+    let bob_id = s.create_user(&alice, "bob").await;
+    let carol_id = s.create_user(&alice, "carol").await;
+    let (bob, carol) = (s.login("bob").await, s.login("carol").await);
+    let team_id = id(&s
+        .post(
+            "/teams",
+            &alice,
+            json!({"name": "crt", "display_name": "CRT", "type": "O"}),
+        )
+        .await
+        .json);
+    for u in [&bob_id, &carol_id] {
+        s.post(
+            &format!("/teams/{team_id}/members"),
+            &alice,
+            json!({"team_id": team_id, "user_id": u}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    }
+    let town = id(&s
+        .get(
+            &format!("/teams/{team_id}/channels/name/town-square"),
+            &alice,
+        )
+        .await
+        .json);
+    let root = id(&post(&s, &alice, &town, "thread root").await);
+    let threads = |token: String| {
+        let (s, team_id) = (&s, team_id.clone());
+        async move {
+            s.get(&format!("/users/me/teams/{team_id}/threads"), &token)
+                .await
+                .json
+        }
+    };
+    assert_eq!(
+        threads(alice.clone()).await["total"],
+        0,
+        "no thread until the first reply"
+    );
+
+    let r1 = s
+        .post(
+            "/posts",
+            &bob,
+            json!({"channel_id": town, "message": "first reply", "root_id": root}),
+        )
+        .await;
+    r1.expect(StatusCode::CREATED);
+    let t = threads(alice.clone()).await;
+    assert_eq!(
+        (t["total"].as_i64(), t["total_unread_threads"].as_i64()),
+        (Some(1), Some(1))
+    );
+    let thread = &t["threads"][0];
+    assert_eq!(thread["id"], root.as_str());
+    assert_eq!(
+        (
+            thread["reply_count"].as_i64(),
+            thread["unread_replies"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(thread["post"]["message"], "thread root");
+    assert_eq!(thread["participants"][0]["id"], bob_id.as_str());
+    assert_eq!(
+        threads(bob.clone()).await["threads"][0]["unread_replies"],
+        0,
+        "a replier has read up to their reply"
+    );
+
+    // A mention in a reply makes carol follow with an unread mention.
+    s.post(
+        "/posts",
+        &bob,
+        json!({"channel_id": town, "message": "@carol look", "root_id": root}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    let c = threads(carol.clone()).await;
+    assert_eq!(
+        (
+            c["total_unread_mentions"].as_i64(),
+            c["threads"][0]["unread_mentions"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
+
+    // Read, unread, unfollow, follow.
+    let now = conclave_model::now_ms();
+    let read = s
+        .put(
+            &format!("/users/me/teams/{team_id}/threads/{root}/read/{now}"),
+            &alice,
+            json!({}),
+        )
+        .await;
+    read.expect(StatusCode::OK);
+    assert_eq!(read.json["unread_replies"], 0);
+    let unread = s
+        .post(
+            &format!(
+                "/users/me/teams/{team_id}/threads/{root}/set_unread/{}",
+                id(&r1.json)
+            ),
+            &alice,
+            json!({}),
+        )
+        .await;
+    assert_eq!(unread.json["unread_replies"], 2);
+    s.put(
+        &format!("/users/me/teams/{team_id}/threads/read"),
+        &alice,
+        json!({}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert_eq!(threads(alice.clone()).await["total_unread_threads"], 0);
+    s.call(
+        Method::DELETE,
+        &format!("/users/me/teams/{team_id}/threads/{root}/following"),
+        Some(&carol),
+        None,
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert_eq!(threads(carol.clone()).await["total"], 0);
+    s.put(
+        &format!("/users/me/teams/{team_id}/threads/{root}/following"),
+        &carol,
+        json!({}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert_eq!(threads(carol.clone()).await["total"], 1);
+    // Threads in channels one cannot read stay hidden.
+    let secret = id(&s
+        .post(
+            "/channels",
+            &alice,
+            json!({"team_id": team_id, "name": "secret", "display_name": "S", "type": "P"}),
+        )
+        .await
+        .json);
+    let hidden = id(&post(&s, &alice, &secret, "private root").await);
+    s.get(&format!("/users/me/teams/{team_id}/threads/{hidden}"), &bob)
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    s.put(
+        &format!("/users/me/teams/{team_id}/threads/{hidden}/following"),
+        &bob,
+        json!({}),
+    )
+    .await
+    .expect(StatusCode::FORBIDDEN);
+    s.stop().await;
+});
