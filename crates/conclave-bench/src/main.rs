@@ -206,8 +206,8 @@ async fn bench_reads(
     let per_reader = total / readers;
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for actor in actors.iter().take(readers).cloned() {
-        let (app, channel_id) = (app.clone(), channel_id.to_owned());
+    for actor in &actors[..readers] {
+        let (app, channel_id, actor) = (app.clone(), channel_id.to_owned(), actor.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(per_reader);
             for i in 0..per_reader {
