@@ -201,6 +201,7 @@ async fn bench_reads(
     actors: &[Actor],
     channel_id: &str,
     total: usize,
+    note: &str,
 ) -> anyhow::Result<()> {
     let readers = actors.len().min(8);
     let per_reader = total / readers;
@@ -231,7 +232,7 @@ async fn bench_reads(
     let elapsed = started.elapsed().as_secs_f64();
     all.sort();
     println!(
-        "list-posts   readers={readers:<3} pages={:<6} {:>9.0} pages/s  p50={:.2}ms p99={:.2}ms (60 posts/page)",
+        "list-posts   readers={readers:<3} pages={:<6} {:>9.0} pages/s  p50={:.2}ms p99={:.2}ms (60 posts/page){note}",
         all.len(),
         all.len() as f64 / elapsed,
         percentile(&all, 0.50),
@@ -251,6 +252,7 @@ async fn posts(args: Args) -> anyhow::Result<()> {
     for writers in [1usize, 8, 64] {
         let (config, pg) = fresh_config(&args.backend).await?;
         let dir = config.data_dir.clone();
+        let config_url = config.database_url.clone();
         let app = conclave::build_app(config).await?;
         let (actors, channel_id) = setup(&app, writers).await?;
         let total = if writers == 1 {
@@ -260,7 +262,14 @@ async fn posts(args: Args) -> anyhow::Result<()> {
         };
         bench_writes(&app, &actors, &channel_id, total.max(writers * 2)).await?;
         if writers == 8 {
-            bench_reads(&app, &actors, &channel_id, args.reads).await?;
+            bench_reads(&app, &actors, &channel_id, args.reads, "").await?;
+            if !config_url.is_empty() {
+                // Fresh tables have no planner statistics until autovacuum's first ANALYZE
+                // (up to a minute); measure the steady state too.
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&config_url).await?;
+                sqlx::query("ANALYZE").execute(&mut conn).await?;
+                bench_reads(&app, &actors, &channel_id, args.reads, " after ANALYZE").await?;
+            }
         }
         app.store().close().await;
         drop(app);

@@ -91,7 +91,8 @@ CREATE TABLE posts (
     pending_post_id TEXT NOT NULL DEFAULT '',
     has_reactions   INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX posts_channel_id_create_at ON posts (channel_id, create_at);
+-- Matches the paging order (create_at, id) exactly, so pages are index range scans.
+CREATE INDEX posts_channel_id_create_at_id ON posts (channel_id, create_at, id);
 CREATE INDEX posts_channel_id_update_at ON posts (channel_id, update_at);
 CREATE INDEX posts_root_id_create_at ON posts (root_id, create_at);
 
