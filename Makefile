@@ -7,7 +7,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 PG_HOST ?= 127.0.0.1
 PG_PORT ?= 5432
 
-.PHONY: run build test check rust-test client-test require-postgres
+.PHONY: run build test check rust-test bench-smoke client-test require-postgres
 
 run: build
 	$(TARGET_DIR)/release/conclave serve
@@ -15,7 +15,7 @@ run: build
 build:
 	$(CARGO) build --release --locked
 
-test: require-postgres check rust-test client-test
+test: require-postgres check rust-test bench-smoke client-test
 
 check:
 	$(CARGO) fmt --all -- --check
@@ -23,6 +23,11 @@ check:
 
 rust-test:
 	$(CARGO) test --workspace --locked
+
+# A tiny run of each benchmark so the tools keep working; it prints numbers, asserts none.
+bench-smoke:
+	$(CARGO) run --locked -q -p conclave-bench -- posts --backend sqlite --posts 128 --reads 40
+	$(CARGO) run --locked -q -p conclave-bench -- posts --backend postgres --posts 128 --reads 40
 
 client-test:
 	CONCLAVE_BIN=$(TARGET_DIR)/debug/conclave bash tests/clients/run.sh
