@@ -266,7 +266,8 @@ async fn posts(args: Args) -> anyhow::Result<()> {
             if !config_url.is_empty() {
                 // Fresh tables have no planner statistics until autovacuum's first ANALYZE
                 // (up to a minute); measure the steady state too.
-                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&config_url).await?;
+                let mut conn =
+                    <sqlx::PgConnection as sqlx::Connection>::connect(&config_url).await?;
                 sqlx::query("ANALYZE").execute(&mut conn).await?;
                 bench_reads(&app, &actors, &channel_id, args.reads, " after ANALYZE").await?;
             }

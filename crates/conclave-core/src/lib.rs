@@ -14,6 +14,7 @@ pub mod password;
 pub mod permissions;
 mod posts;
 mod sessions;
+mod sidebar;
 mod social;
 mod teams;
 mod threads;

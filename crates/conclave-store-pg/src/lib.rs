@@ -6,6 +6,7 @@ mod channels;
 mod migrations;
 mod posts;
 mod sessions;
+mod sidebar;
 mod social;
 mod system;
 mod teams;
@@ -84,6 +85,9 @@ impl Store for PgStore {
         self
     }
     fn threads(&self) -> &dyn ThreadStore {
+        self
+    }
+    fn sidebar(&self) -> &dyn conclave_store::SidebarStore {
         self
     }
     async fn ping(&self) -> StoreResult<()> {

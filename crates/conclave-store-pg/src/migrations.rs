@@ -18,6 +18,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "messaging",
         include_str!("../migrations/0002_messaging.sql"),
     ),
+    (3, "sidebar", include_str!("../migrations/0003_sidebar.sql")),
 ];
 
 /// Arbitrary constant: the advisory lock that keeps nodes starting together from migrating twice.

@@ -7,6 +7,7 @@ mod db;
 mod migrations;
 mod posts;
 mod sessions;
+mod sidebar;
 mod social;
 mod system;
 mod teams;
@@ -75,6 +76,9 @@ impl Store for SqliteStore {
         self
     }
     fn threads(&self) -> &dyn ThreadStore {
+        self
+    }
+    fn sidebar(&self) -> &dyn conclave_store::SidebarStore {
         self
     }
     async fn ping(&self) -> StoreResult<()> {

@@ -12,8 +12,8 @@ use conclave_model::{Session, User, UserAccessToken};
 
 pub use error::{StoreError, StoreResult};
 pub use messaging::{
-    ChannelStore, NewPost, PostPage, PostStore, PreferenceStore, ReactionStore, StatusStore,
-    TeamStore, ThreadStore, ThreadView,
+    ChannelStore, NewPost, PostPage, PostStore, PreferenceStore, ReactionStore, SidebarStore,
+    StatusStore, TeamStore, ThreadStore, ThreadView,
 };
 
 /// The whole store. Backends return `self` from the domain accessors.
@@ -33,6 +33,7 @@ pub trait Store: Send + Sync + 'static {
     fn preferences(&self) -> &dyn PreferenceStore;
     fn statuses(&self) -> &dyn StatusStore;
     fn threads(&self) -> &dyn ThreadStore;
+    fn sidebar(&self) -> &dyn SidebarStore;
     /// Cheap round trip to the database, for health checks.
     async fn ping(&self) -> StoreResult<()>;
     /// Waits for queued writes to commit and releases connections.

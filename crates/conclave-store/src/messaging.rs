@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use conclave_model::{
-    Channel, ChannelMember, Post, Preference, Reaction, Status, Team, TeamMember,
+    Channel, ChannelMember, Post, Preference, Reaction, SidebarCategory, Status, Team, TeamMember,
 };
 
 use crate::StoreResult;
@@ -262,6 +262,17 @@ pub trait ThreadStore: Send + Sync {
     async fn mark_read(&self, user_id: &str, post_id: &str, viewed_at: i64) -> StoreResult<()>;
     /// Marks every followed thread in the team read.
     async fn mark_all_read(&self, user_id: &str, team_id: &str, at: i64) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait SidebarStore: Send + Sync {
+    /// The user's categories in a team, by `sort_order`, each with its channels in order.
+    async fn list(&self, user_id: &str, team_id: &str) -> StoreResult<Vec<SidebarCategory>>;
+    /// Writes categories (insert or update) with their channel lists, atomically. A channel
+    /// placed in a category leaves every other category of that user and team.
+    async fn save(&self, categories: &[SidebarCategory]) -> StoreResult<()>;
+    /// Deletes a category and its channel placements.
+    async fn delete(&self, user_id: &str, category_id: &str) -> StoreResult<()>;
 }
 
 #[async_trait]

@@ -7,7 +7,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use conclave_core::{ChannelPostsQuery, NewChannel};
-use conclave_model::social::{CATEGORY_CHANNELS, CATEGORY_DIRECT_MESSAGES, CATEGORY_FAVORITES};
 use conclave_model::{
     Channel, ChannelMember, ChannelPatch, ChannelUnread, PostList, SidebarCategories,
     SidebarCategory,
@@ -485,52 +484,103 @@ pub(crate) async fn posts_around_unread(
     ))
 }
 
-/// Sidebar categories derived from the user's channels and favourites. Custom categories
-/// and manual ordering are not stored yet.
 pub(crate) async fn categories(
     State(s): State<AppState>,
     Auth(a): Auth,
     Path((user_id, team_id)): Path<(String, String)>,
 ) -> ApiResult<Json<SidebarCategories>> {
-    let user_id = resolve_user_id(&a, &user_id);
-    let channels = s
+    Ok(Json(
+        s.app
+            .sidebar_categories(&a, &resolve_user_id(&a, &user_id), &team_id)
+            .await?,
+    ))
+}
+
+pub(crate) async fn create_category(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path((user_id, team_id)): Path<(String, String)>,
+    Body(b): Body<SidebarCategory>,
+) -> ApiResult<Response> {
+    let cat = s
         .app
-        .channels_for_user(&a, &user_id, &team_id, false)
+        .create_sidebar_category(&a, &resolve_user_id(&a, &user_id), &team_id, b)
         .await?;
-    let favorites: Vec<String> = s
+    Ok((StatusCode::CREATED, Json(cat)).into_response())
+}
+
+pub(crate) async fn update_categories(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path((user_id, team_id)): Path<(String, String)>,
+    Body(b): Body<Vec<SidebarCategory>>,
+) -> ApiResult<Json<Vec<SidebarCategory>>> {
+    Ok(Json(
+        s.app
+            .update_sidebar_categories(&a, &resolve_user_id(&a, &user_id), &team_id, b)
+            .await?,
+    ))
+}
+
+pub(crate) async fn category_order(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path((user_id, team_id)): Path<(String, String)>,
+) -> ApiResult<Json<Vec<String>>> {
+    Ok(Json(
+        s.app
+            .sidebar_categories(&a, &resolve_user_id(&a, &user_id), &team_id)
+            .await?
+            .order,
+    ))
+}
+
+pub(crate) async fn set_category_order(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path((user_id, team_id)): Path<(String, String)>,
+    Body(order): Body<Vec<String>>,
+) -> ApiResult<Json<Vec<String>>> {
+    Ok(Json(
+        s.app
+            .set_sidebar_order(&a, &resolve_user_id(&a, &user_id), &team_id, order)
+            .await?,
+    ))
+}
+
+pub(crate) async fn category(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path((user_id, team_id, category_id)): Path<(String, String, String)>,
+) -> ApiResult<Json<SidebarCategory>> {
+    Ok(Json(
+        s.app
+            .sidebar_category(&a, &resolve_user_id(&a, &user_id), &team_id, &category_id)
+            .await?,
+    ))
+}
+
+pub(crate) async fn update_category(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path((user_id, team_id, category_id)): Path<(String, String, String)>,
+    Body(mut b): Body<SidebarCategory>,
+) -> ApiResult<Json<SidebarCategory>> {
+    b.id = category_id;
+    let mut saved = s
         .app
-        .preferences(&a, &user_id, Some("favorite_channel"))
-        .await?
-        .into_iter()
-        .filter(|p| p.value == "true")
-        .map(|p| p.name)
-        .collect();
-    let category = |kind: &str, name: &str, order: i64, ids: Vec<String>| SidebarCategory {
-        id: format!("{kind}_{user_id}_{team_id}"),
-        user_id: user_id.clone(),
-        team_id: team_id.clone(),
-        sort_order: order,
-        sorting: if kind == CATEGORY_DIRECT_MESSAGES {
-            "recent"
-        } else {
-            "alpha"
-        }
-        .into(),
-        category_type: kind.into(),
-        display_name: name.into(),
-        channel_ids: ids,
-        ..SidebarCategory::default()
-    };
-    let (fav, rest): (Vec<&Channel>, Vec<&Channel>) =
-        channels.iter().partition(|c| favorites.contains(&c.id));
-    let (dms, team): (Vec<&Channel>, Vec<&Channel>) =
-        rest.into_iter().partition(|c| c.is_dm_or_gm());
-    let ids = |v: Vec<&Channel>| v.into_iter().map(|c| c.id.clone()).collect::<Vec<_>>();
-    let categories = vec![
-        category(CATEGORY_FAVORITES, "Favorites", 0, ids(fav)),
-        category(CATEGORY_CHANNELS, "Channels", 10, ids(team)),
-        category(CATEGORY_DIRECT_MESSAGES, "Direct Messages", 20, ids(dms)),
-    ];
-    let order = categories.iter().map(|c| c.id.clone()).collect();
-    Ok(Json(SidebarCategories { categories, order }))
+        .update_sidebar_categories(&a, &resolve_user_id(&a, &user_id), &team_id, vec![b])
+        .await?;
+    Ok(Json(saved.remove(0)))
+}
+
+pub(crate) async fn delete_category(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path((user_id, team_id, category_id)): Path<(String, String, String)>,
+) -> ApiResult<Json<Value>> {
+    s.app
+        .delete_sidebar_category(&a, &resolve_user_id(&a, &user_id), &team_id, &category_id)
+        .await?;
+    Ok(ok())
 }

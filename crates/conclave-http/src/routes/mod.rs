@@ -203,7 +203,19 @@ fn messaging() -> Router<AppState> {
         )
         .route(
             "/users/{user_id}/teams/{team_id}/channels/categories",
-            get(channels::categories),
+            get(channels::categories)
+                .post(channels::create_category)
+                .put(channels::update_categories),
+        )
+        .route(
+            "/users/{user_id}/teams/{team_id}/channels/categories/order",
+            get(channels::category_order).put(channels::set_category_order),
+        )
+        .route(
+            "/users/{user_id}/teams/{team_id}/channels/categories/{category_id}",
+            get(channels::category)
+                .put(channels::update_category)
+                .delete(channels::delete_category),
         )
         .route(
             "/users/{user_id}/channels/{channel_id}/unread",

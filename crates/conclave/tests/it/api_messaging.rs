@@ -1069,3 +1069,154 @@ both!(collapsed_reply_threads, |backend: Backend| async move {
     .expect(StatusCode::FORBIDDEN);
     s.stop().await;
 });
+
+both!(sidebar_categories, |backend: Backend| async move {
+    let s = TestServer::start(backend).await;
+    let (alice_id, alice) = s.admin().await;
+    let bob_id = s.create_user(&alice, "bob").await;
+    let team_id = id(&s
+        .post(
+            "/teams",
+            &alice,
+            json!({"name": "side", "display_name": "Side", "type": "O"}),
+        )
+        .await
+        .json);
+    s.post(
+        &format!("/teams/{team_id}/members"),
+        &alice,
+        json!({"team_id": team_id, "user_id": bob_id}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    let dm = id(&s
+        .post("/channels/direct", &alice, json!([alice_id, bob_id]))
+        .await
+        .json);
+    let town = id(&s
+        .get(
+            &format!("/teams/{team_id}/channels/name/town-square"),
+            &alice,
+        )
+        .await
+        .json);
+    let path = format!("/users/me/teams/{team_id}/channels/categories");
+
+    let cats = s.get(&path, &alice).await;
+    cats.expect(StatusCode::OK);
+    let kinds: Vec<&str> = cats.json["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["favorites", "channels", "direct_messages"]);
+    assert_eq!(
+        cats.json["order"][0],
+        format!("favorites_{alice_id}_{team_id}")
+    );
+    assert!(
+        cats.json["categories"][1]["channel_ids"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(town))
+    );
+    assert_eq!(cats.json["categories"][2]["channel_ids"], json!([dm]));
+
+    // A custom category takes its channels from the defaults.
+    let created = s
+        .post(
+            &path,
+            &alice,
+            json!({"display_name": "Important", "channel_ids": [town]}),
+        )
+        .await;
+    created.expect(StatusCode::CREATED);
+    assert_eq!(created.json["type"], "custom");
+    let custom = id(&created.json);
+    let cats = s.get(&path, &alice).await.json;
+    assert!(
+        !cats["categories"][1]["channel_ids"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(town))
+    );
+    assert_eq!(cats["categories"][3]["channel_ids"], json!([town]));
+
+    // Move the DM to favorites, reorder, rename, delete.
+    let mut fav = cats["categories"][0].clone();
+    fav["channel_ids"] = json!([dm]);
+    s.put(&path, &alice, json!([fav]))
+        .await
+        .expect(StatusCode::OK);
+    let cats = s.get(&path, &alice).await.json;
+    assert_eq!(cats["categories"][0]["channel_ids"], json!([dm]));
+    assert_eq!(cats["categories"][2]["channel_ids"], json!([]));
+    let mut order: Vec<String> = cats["order"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    order.reverse();
+    s.put(&format!("{path}/order"), &alice, json!(order))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        s.get(&format!("{path}/order"), &alice).await.json,
+        json!(order)
+    );
+    s.put(&format!("{path}/order"), &alice, json!(["nope"]))
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    let renamed = s
+        .put(
+            &format!("{path}/{custom}"),
+            &alice,
+            json!({"display_name": "Urgent", "channel_ids": [town]}),
+        )
+        .await;
+    assert_eq!(renamed.json["display_name"], "Urgent");
+    s.post(
+        &path,
+        &alice,
+        json!({"display_name": "Bad", "channel_ids": ["x".repeat(26)]}),
+    )
+    .await
+    .expect(StatusCode::BAD_REQUEST);
+    s.call(
+        Method::DELETE,
+        &format!("{path}/favorites_{alice_id}_{team_id}"),
+        Some(&alice),
+        None,
+    )
+    .await
+    .expect(StatusCode::BAD_REQUEST);
+    s.call(
+        Method::DELETE,
+        &format!("{path}/{custom}"),
+        Some(&alice),
+        None,
+    )
+    .await
+    .expect(StatusCode::OK);
+    let cats = s.get(&path, &alice).await.json;
+    assert_eq!(cats["categories"].as_array().unwrap().len(), 3);
+    assert!(
+        cats["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["channel_ids"].as_array().unwrap().contains(&json!(town))),
+        "back in a default"
+    );
+    // Someone else's sidebar is off limits.
+    let bob = s.login("bob").await;
+    s.get(
+        &format!("/users/{alice_id}/teams/{team_id}/channels/categories"),
+        &bob,
+    )
+    .await
+    .expect(StatusCode::FORBIDDEN);
+    s.stop().await;
+});
