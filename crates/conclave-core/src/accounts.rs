@@ -38,6 +38,23 @@ pub struct UserListQuery {
 pub const MAX_PER_PAGE: i64 = 200;
 pub const DEFAULT_PER_PAGE: i64 = 60;
 const SEARCH_LIMIT_MAX: i64 = 1000;
+
+/// A requested page size, defaulted and capped as Mattermost does.
+pub(crate) fn page_size(per_page: i64) -> i64 {
+    if per_page <= 0 {
+        DEFAULT_PER_PAGE
+    } else {
+        per_page.min(MAX_PER_PAGE)
+    }
+}
+
+/// Checks a batch of ids from a request body: non-empty, bounded, well-formed.
+pub(crate) fn check_ids(ids: &[String], max: usize, name: &str) -> Result<()> {
+    if ids.is_empty() || ids.len() > max || !ids.iter().all(|i| is_valid_id(i)) {
+        return Err(Error::invalid_param(name));
+    }
+    Ok(())
+}
 const SEARCH_TERM_MAX: usize = 64;
 
 fn conflict_to_bad_request(e: Error) -> Error {
@@ -247,11 +264,7 @@ impl App {
 
     pub async fn list_users(&self, actor: &Actor, q: UserListQuery) -> Result<Vec<User>> {
         actor.require(VIEW_MEMBERS)?;
-        let per_page = if q.per_page <= 0 {
-            DEFAULT_PER_PAGE
-        } else {
-            q.per_page.min(MAX_PER_PAGE)
-        };
+        let per_page = page_size(q.per_page);
         let query = UserQuery {
             offset: q.page.max(0).saturating_mul(per_page),
             limit: per_page,

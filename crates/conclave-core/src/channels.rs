@@ -19,7 +19,7 @@ use serde_json::json;
 use sha1::{Digest, Sha1};
 
 use crate::access::channel_not_found;
-use crate::accounts::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
+use crate::accounts::{MAX_PER_PAGE, check_ids, page_size};
 use crate::error::OrNotFound;
 use crate::permissions::{
     CONVERT_PRIVATE_CHANNEL_TO_PUBLIC, CONVERT_PUBLIC_CHANNEL_TO_PRIVATE, CREATE_DIRECT_CHANNEL,
@@ -45,6 +45,26 @@ pub struct NewChannel {
     pub channel_type: String,
     pub header: String,
     pub purpose: String,
+}
+
+fn member_not_found() -> Error {
+    Error::not_found(
+        "app.channel.get_member.missing.app_error",
+        "No channel member found for that user ID and channel ID.",
+    )
+}
+
+/// Unread counts of one member, from the channel's totals.
+pub(crate) fn channel_unread(c: &Channel, m: &ChannelMember) -> ChannelUnread {
+    ChannelUnread {
+        team_id: c.team_id.clone(),
+        channel_id: c.id.clone(),
+        msg_count: (c.total_msg_count - m.msg_count).max(0),
+        mention_count: m.mention_count,
+        mention_count_root: m.mention_count_root,
+        urgent_mention_count: m.urgent_mention_count,
+        msg_count_root: (c.total_msg_count_root - m.msg_count_root).max(0),
+    }
 }
 
 fn invalid(id: &'static str, message: &str) -> Error {
@@ -326,11 +346,7 @@ impl App {
         self.load_team(team_id).await?;
         self.require_in_team(actor, team_id, LIST_TEAM_CHANNELS)
             .await?;
-        let per_page = if per_page <= 0 {
-            DEFAULT_PER_PAGE
-        } else {
-            per_page.min(MAX_PER_PAGE)
-        };
+        let per_page = page_size(per_page);
         Ok(self
             .store
             .channels()
@@ -346,12 +362,7 @@ impl App {
     ) -> Result<Vec<Channel>> {
         self.require_in_team(actor, team_id, LIST_TEAM_CHANNELS)
             .await?;
-        if ids.is_empty()
-            || ids.len() > self.config.limits.max_batch_items
-            || !ids.iter().all(|i| is_valid_id(i))
-        {
-            return Err(Error::invalid_param("channel_ids"));
-        }
+        check_ids(ids, self.config.limits.max_batch_items, "channel_ids")?;
         let mut out = Vec::new();
         for c in self.store.channels().get_many(ids).await? {
             if c.team_id == team_id
@@ -699,11 +710,7 @@ impl App {
         self.channel_access(actor, channel_id)
             .await?
             .require_read(actor)?;
-        let per_page = if per_page <= 0 {
-            DEFAULT_PER_PAGE
-        } else {
-            per_page.min(MAX_PER_PAGE)
-        };
+        let per_page = page_size(per_page);
         Ok(self
             .store
             .channels()
@@ -724,12 +731,7 @@ impl App {
             .channels()
             .get_member(channel_id, user_id)
             .await
-            .or_not_found(|| {
-                Error::not_found(
-                    "app.channel.get_member.missing.app_error",
-                    "No channel member found for that user ID and channel ID.",
-                )
-            })
+            .or_not_found(member_not_found)
     }
 
     pub async fn channel_members_by_ids(
@@ -741,12 +743,7 @@ impl App {
         self.channel_access(actor, channel_id)
             .await?
             .require_read(actor)?;
-        if ids.is_empty()
-            || ids.len() > self.config.limits.max_batch_items
-            || !ids.iter().all(|i| is_valid_id(i))
-        {
-            return Err(Error::invalid_param("user_ids"));
-        }
+        check_ids(ids, self.config.limits.max_batch_items, "user_ids")?;
         Ok(self
             .store
             .channels()
@@ -921,12 +918,7 @@ impl App {
             .channels()
             .get_member(channel_id, user_id)
             .await
-            .or_not_found(|| {
-                Error::not_found(
-                    "app.channel.get_member.missing.app_error",
-                    "No channel member found for that user ID and channel ID.",
-                )
-            })?;
+            .or_not_found(member_not_found)?;
         let wanted: Vec<&str> = roles.split_whitespace().collect();
         if !wanted.contains(&"channel_user")
             || wanted
@@ -964,12 +956,7 @@ impl App {
             .channels()
             .get_member(channel_id, user_id)
             .await
-            .or_not_found(|| {
-                Error::not_found(
-                    "app.channel.get_member.missing.app_error",
-                    "No channel member found for that user ID and channel ID.",
-                )
-            })?;
+            .or_not_found(member_not_found)?;
         const ALLOWED: &[&str] = &[
             "desktop",
             "desktop_sound",
@@ -1042,20 +1029,7 @@ impl App {
             .channels()
             .get_member(channel_id, user_id)
             .await
-            .or_not_found(|| {
-                Error::not_found(
-                    "app.channel.get_member.missing.app_error",
-                    "No channel member found for that user ID and channel ID.",
-                )
-            })?;
-        Ok(ChannelUnread {
-            team_id: c.team_id.clone(),
-            channel_id: c.id.clone(),
-            msg_count: (c.total_msg_count - m.msg_count).max(0),
-            mention_count: m.mention_count,
-            mention_count_root: m.mention_count_root,
-            urgent_mention_count: m.urgent_mention_count,
-            msg_count_root: (c.total_msg_count_root - m.msg_count_root).max(0),
-        })
+            .or_not_found(member_not_found)?;
+        Ok(channel_unread(&c, &m))
     }
 }

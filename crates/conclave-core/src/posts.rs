@@ -13,7 +13,8 @@ use conclave_model::{
 };
 use conclave_store::{NewPost, PostPage};
 
-use crate::accounts::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
+use crate::accounts::{MAX_PER_PAGE, check_ids, page_size};
+use crate::channels::channel_unread;
 use crate::error::OrNotFound;
 use crate::mentions;
 use crate::permissions::{
@@ -84,14 +85,6 @@ fn check_props(props: &serde_json::Value) -> Result<serde_json::Value> {
             "model.post.is_valid.props.app_error",
             "Invalid post props.",
         )),
-    }
-}
-
-fn per_page(n: i64) -> i64 {
-    if n <= 0 {
-        DEFAULT_PER_PAGE
-    } else {
-        n.min(MAX_PER_PAGE)
     }
 }
 
@@ -348,12 +341,7 @@ impl App {
     }
 
     pub async fn get_posts_by_ids(&self, actor: &Actor, ids: &[String]) -> Result<Vec<Post>> {
-        if ids.is_empty()
-            || ids.len() > self.config.limits.max_batch_items
-            || !ids.iter().all(|i| is_valid_id(i))
-        {
-            return Err(Error::invalid_param("post_ids"));
-        }
+        check_ids(ids, self.config.limits.max_batch_items, "post_ids")?;
         let mut out = Vec::new();
         let mut readable: Vec<(String, bool)> = Vec::new();
         for post in self.store.posts().get_many(ids).await? {
@@ -466,7 +454,7 @@ impl App {
     ) -> Result<PostList> {
         let access = self.channel_access(actor, channel_id).await?;
         access.require_read(actor)?;
-        let per_page = per_page(q.per_page);
+        let per_page = page_size(q.per_page);
         let page = q.page.max(0);
         let roots_only = q.collapsed_threads;
         let store = self.store.posts();
@@ -680,7 +668,7 @@ impl App {
             all.dedup();
             all
         };
-        let pp = per_page(per_page_n);
+        let pp = page_size(per_page_n);
         let posts = self
             .store
             .posts()
@@ -810,15 +798,7 @@ impl App {
             )
             .await?;
         let c = self.store.channels().get(&post.channel_id).await?;
-        Ok(ChannelUnread {
-            team_id: c.team_id.clone(),
-            channel_id: c.id.clone(),
-            msg_count: (c.total_msg_count - m.msg_count).max(0),
-            mention_count: m.mention_count,
-            mention_count_root: m.mention_count_root,
-            urgent_mention_count: m.urgent_mention_count,
-            msg_count_root: (c.total_msg_count_root - m.msg_count_root).max(0),
-        })
+        Ok(channel_unread(&c, &m))
     }
 }
 

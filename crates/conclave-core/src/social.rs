@@ -8,6 +8,7 @@ use conclave_model::social::{
 };
 use conclave_model::{Preference, Reaction, Status, is_valid_id, now_ms};
 
+use crate::accounts::check_ids;
 use crate::error::OrNotFound;
 use crate::permissions::{
     ADD_REACTION, EDIT_OTHER_USERS, REMOVE_OTHERS_REACTIONS, REMOVE_REACTION, VIEW_MEMBERS,
@@ -245,12 +246,7 @@ impl App {
 
     pub async fn statuses_by_ids(&self, actor: &Actor, ids: &[String]) -> Result<Vec<Status>> {
         actor.require(VIEW_MEMBERS)?;
-        if ids.is_empty()
-            || ids.len() > self.config.limits.max_batch_items
-            || !ids.iter().all(|i| is_valid_id(i))
-        {
-            return Err(Error::invalid_param("user_ids"));
-        }
+        check_ids(ids, self.config.limits.max_batch_items, "user_ids")?;
         self.statuses_of(ids).await
     }
 

@@ -9,7 +9,7 @@ use conclave_model::{
 use conclave_store::StoreError;
 
 use crate::access::team_not_found;
-use crate::accounts::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
+use crate::accounts::{check_ids, page_size};
 use crate::error::OrNotFound;
 use crate::permissions::{
     ADD_USER_TO_TEAM, CREATE_TEAM, EDIT_OTHER_USERS, JOIN_PUBLIC_TEAMS, LIST_PUBLIC_TEAMS,
@@ -222,11 +222,7 @@ impl App {
     /// `GET /teams`: open teams, or every team for admins.
     pub async fn list_teams(&self, actor: &Actor, page: i64, per_page: i64) -> Result<Vec<Team>> {
         actor.require(LIST_PUBLIC_TEAMS)?;
-        let per_page = if per_page <= 0 {
-            DEFAULT_PER_PAGE
-        } else {
-            per_page.min(MAX_PER_PAGE)
-        };
+        let per_page = page_size(per_page);
         let open_only = !actor.can(MANAGE_SYSTEM);
         let teams = self
             .store
@@ -437,11 +433,7 @@ impl App {
         per_page: i64,
     ) -> Result<Vec<TeamMember>> {
         self.require_in_team(actor, team_id, VIEW_TEAM).await?;
-        let per_page = if per_page <= 0 {
-            DEFAULT_PER_PAGE
-        } else {
-            per_page.min(MAX_PER_PAGE)
-        };
+        let per_page = page_size(per_page);
         Ok(self
             .store
             .teams()
@@ -456,12 +448,7 @@ impl App {
         ids: &[String],
     ) -> Result<Vec<TeamMember>> {
         self.require_in_team(actor, team_id, VIEW_TEAM).await?;
-        if ids.is_empty()
-            || ids.len() > self.config.limits.max_batch_items
-            || !ids.iter().all(|i| is_valid_id(i))
-        {
-            return Err(Error::invalid_param("user_ids"));
-        }
+        check_ids(ids, self.config.limits.max_batch_items, "user_ids")?;
         Ok(self.store.teams().members_by_ids(team_id, ids).await?)
     }
 

@@ -4,7 +4,7 @@
 use conclave_model::{UserAccessToken, is_valid_id, new_id, new_random_id};
 use conclave_store::StoreError;
 
-use crate::accounts::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
+use crate::accounts::{MAX_PER_PAGE, page_size};
 use crate::error::OrNotFound;
 use crate::permissions::{
     CREATE_USER_ACCESS_TOKEN, EDIT_OTHER_USERS, MANAGE_SYSTEM, READ_USER_ACCESS_TOKEN,
@@ -110,11 +110,7 @@ impl App {
     ) -> Result<Vec<UserAccessToken>> {
         self.require_tokens_enabled()?;
         actor.require(MANAGE_SYSTEM)?;
-        let per_page = if per_page <= 0 {
-            DEFAULT_PER_PAGE
-        } else {
-            per_page.min(MAX_PER_PAGE)
-        };
+        let per_page = page_size(per_page);
         let tokens = self
             .store
             .access_tokens()
