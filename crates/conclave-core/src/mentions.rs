@@ -63,9 +63,65 @@ pub fn parse(message: &str) -> Mentions {
     out
 }
 
+/// Whether `message` contains one of a user's own mention keys: the comma-separated
+/// `mention_keys` and, when enabled, their first name. Keys match whole words,
+/// case-insensitively; code does not count.
+pub fn matches_keys(message: &str, keys: &[String]) -> bool {
+    let prose = strip_code(message).to_lowercase();
+    let words: Vec<&str> = prose
+        .split(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '@' | '.')))
+        .map(|w| w.trim_end_matches('.'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    keys.iter()
+        .map(|k| k.trim().to_lowercase())
+        .filter(|k| !k.is_empty())
+        .any(|key| {
+            if key.contains(char::is_whitespace) {
+                // A multi-word key matches as a phrase of whole words.
+                let padded = format!(" {} ", words.join(" "));
+                padded.contains(&format!(" {key} "))
+            } else {
+                words.contains(&key.as_str())
+            }
+        })
+}
+
+/// The message without fenced code blocks and inline code spans.
+fn strip_code(message: &str) -> String {
+    let mut out = String::new();
+    let mut in_fence = false;
+    for line in message.lines() {
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+            continue;
+        }
+        if !in_fence {
+            out.push_str(&line.split('`').step_by(2).collect::<Vec<_>>().join(" "));
+            out.push('\n');
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mention_keys() {
+        let keys = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(matches_keys("the Deploy failed", &keys(&["deploy"])));
+        assert!(matches_keys("Ana, can you look?", &keys(&["Ana"])));
+        assert!(
+            !matches_keys("banana bread", &keys(&["ana"])),
+            "whole words only"
+        );
+        assert!(matches_keys("ping the on call team", &keys(&["on call"])));
+        assert!(!matches_keys("`deploy` in code", &keys(&["deploy"])));
+        assert!(!matches_keys("anything", &keys(&["", " "])));
+        assert!(matches_keys("end of sentence deploy.", &keys(&["deploy"])));
+    }
 
     fn names(m: &str) -> Vec<String> {
         parse(m).usernames

@@ -148,6 +148,23 @@ impl App {
                     }
                 }
             }
+            for (user_id, first_name, props) in self
+                .store
+                .channels()
+                .members_with_mention_keys(&channel.id)
+                .await?
+            {
+                let mut keys: Vec<String> = props
+                    .get("mention_keys")
+                    .map(|k| k.split(',').map(str::to_owned).collect())
+                    .unwrap_or_default();
+                if props.get("first_name").map(String::as_str) == Some("true") {
+                    keys.push(first_name);
+                }
+                if mentions::matches_keys(message, &keys) {
+                    ids.insert(user_id);
+                }
+            }
             if may_mention_channel && (parsed.channel || parsed.here) {
                 let members = self
                     .store

@@ -384,6 +384,33 @@ impl ChannelStore for PgStore {
             .map_err(to_store_error)
     }
 
+    async fn members_with_mention_keys(
+        &self,
+        channel_id: &str,
+    ) -> StoreResult<Vec<(String, String, std::collections::BTreeMap<String, String>)>> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.first_name, u.notify_props FROM channel_members m
+             JOIN users u ON u.id = m.user_id
+             WHERE m.channel_id = $1 AND u.delete_at = 0
+               AND (u.notify_props LIKE '%\"mention_keys\":\"_%'
+                 OR u.notify_props LIKE '%\"first_name\":\"true\"%')",
+        )
+        .bind(channel_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(to_store_error)?;
+        rows.iter()
+            .map(|r| {
+                let props: String = r.try_get(2).map_err(to_store_error)?;
+                Ok((
+                    r.try_get(0).map_err(to_store_error)?,
+                    r.try_get(1).map_err(to_store_error)?,
+                    map_from_json(&props)?,
+                ))
+            })
+            .collect()
+    }
+
     async fn mark_viewed(
         &self,
         user_id: &str,

@@ -416,6 +416,27 @@ impl ChannelStore for SqliteStore {
             .await
     }
 
+    async fn members_with_mention_keys(
+        &self,
+        channel_id: &str,
+    ) -> StoreResult<Vec<(String, String, std::collections::BTreeMap<String, String>)>> {
+        let channel_id = channel_id.to_owned();
+        self.db
+            .read(move |c| {
+                query_vec(
+                    c,
+                    "SELECT u.id, u.first_name, u.notify_props FROM channel_members m
+                     JOIN users u ON u.id = m.user_id
+                     WHERE m.channel_id = ?1 AND u.delete_at = 0
+                       AND (u.notify_props LIKE '%\"mention_keys\":\"_%'
+                         OR u.notify_props LIKE '%\"first_name\":\"true\"%')",
+                    [channel_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, map_from_json(r.get(2)?)?)),
+                )
+            })
+            .await
+    }
+
     async fn mark_viewed(
         &self,
         user_id: &str,

@@ -117,6 +117,12 @@ pub trait ChannelStore: Send + Sync {
     ) -> StoreResult<Vec<ChannelMember>>;
     async fn remove_member(&self, channel_id: &str, user_id: &str) -> StoreResult<()>;
     async fn member_count(&self, channel_id: &str) -> StoreResult<i64>;
+    /// Active members who set custom mention keys or asked to be mentioned by first name:
+    /// `(user_id, first_name, notify_props)`. Everyone else is mentioned by username only.
+    async fn members_with_mention_keys(
+        &self,
+        channel_id: &str,
+    ) -> StoreResult<Vec<(String, String, std::collections::BTreeMap<String, String>)>>;
     /// Marks channels read for the user: counts caught up to the channel's totals, mentions
     /// cleared, `last_viewed_at` raised to the channel's last post. Returns
     /// `(channel_id, last_post_at)` for each channel the user is a member of.

@@ -1220,3 +1220,62 @@ both!(sidebar_categories, |backend: Backend| async move {
     .expect(StatusCode::FORBIDDEN);
     s.stop().await;
 });
+
+both!(
+    mention_keys_and_first_names,
+    |backend: Backend| async move {
+        let s = TestServer::start(backend).await;
+        let (_, alice) = s.admin().await;
+        let carol_id = s.create_user(&alice, "carol").await;
+        let carol = s.login("carol").await;
+        let team_id = id(&s
+            .post(
+                "/teams",
+                &alice,
+                json!({"name": "keys", "display_name": "Keys", "type": "O"}),
+            )
+            .await
+            .json);
+        s.post(
+            &format!("/teams/{team_id}/members"),
+            &alice,
+            json!({"team_id": team_id, "user_id": carol_id}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+        let town = id(&s
+            .get(
+                &format!("/teams/{team_id}/channels/name/town-square"),
+                &alice,
+            )
+            .await
+            .json);
+        let mentions = || async {
+            member(&s, &carol, &town).await["mention_count"]
+                .as_i64()
+                .unwrap()
+        };
+        post(&s, &alice, &town, "the deploy is done").await;
+        assert_eq!(mentions().await, 0, "no keys set yet");
+
+        let mut props = s.get("/users/me", &carol).await.json["notify_props"].clone();
+        props["mention_keys"] = json!("deploy,on call");
+        props["first_name"] = json!("true");
+        s.put(
+            "/users/me/patch",
+            &carol,
+            json!({"first_name": "Caroline", "notify_props": props}),
+        )
+        .await
+        .expect(StatusCode::OK);
+        post(&s, &alice, &town, "the Deploy is done").await;
+        assert_eq!(mentions().await, 1);
+        post(&s, &alice, &town, "who is on call today?").await;
+        assert_eq!(mentions().await, 2);
+        post(&s, &alice, &town, "caroline, thanks").await;
+        assert_eq!(mentions().await, 3);
+        post(&s, &alice, &town, "redeploy and `deploy` do not count").await;
+        assert_eq!(mentions().await, 3);
+        s.stop().await;
+    }
+);
