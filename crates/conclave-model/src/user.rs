@@ -94,6 +94,15 @@ impl User {
         self.has_role(ROLE_SYSTEM_ADMIN)
     }
 
+    /// Whether someone can be mentioned by more than `@username`: custom mention keys or
+    /// their first name. Stores index this so posts only look at such users.
+    pub fn has_mention_keys(&self) -> bool {
+        self.notify_props
+            .get("mention_keys")
+            .is_some_and(|k| !k.trim().is_empty())
+            || self.notify_props.get("first_name").map(String::as_str) == Some("true")
+    }
+
     pub fn default_notify_props() -> StringMap {
         [
             ("email", "true"),

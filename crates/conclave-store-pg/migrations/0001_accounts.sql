@@ -28,9 +28,12 @@ CREATE TABLE users (
     last_activity_at      BIGINT NOT NULL DEFAULT 0,
     is_bot                BOOLEAN NOT NULL DEFAULT FALSE,
     disable_welcome_email BOOLEAN NOT NULL DEFAULT FALSE,
+    -- Set when notify_props hold mention keys or first-name mentions (see the stores).
+    mention_keyed         BOOLEAN NOT NULL DEFAULT FALSE,
     CONSTRAINT users_username_key UNIQUE (username),
     CONSTRAINT users_email_key UNIQUE (email)
 );
+CREATE INDEX users_mention_keyed ON users (mention_keyed) WHERE mention_keyed;
 
 CREATE TABLE sessions (
     id               TEXT PRIMARY KEY,

@@ -389,11 +389,9 @@ impl ChannelStore for PgStore {
         channel_id: &str,
     ) -> StoreResult<Vec<(String, String, std::collections::BTreeMap<String, String>)>> {
         let rows = sqlx::query(
-            "SELECT u.id, u.first_name, u.notify_props FROM channel_members m
-             JOIN users u ON u.id = m.user_id
-             WHERE m.channel_id = $1 AND u.delete_at = 0
-               AND (u.notify_props LIKE '%\"mention_keys\":\"_%'
-                 OR u.notify_props LIKE '%\"first_name\":\"true\"%')",
+            "SELECT u.id, u.first_name, u.notify_props FROM users u
+             JOIN channel_members m ON m.channel_id = $1 AND m.user_id = u.id
+             WHERE u.mention_keyed AND u.delete_at = 0",
         )
         .bind(channel_id)
         .fetch_all(&self.pool)

@@ -120,6 +120,11 @@ impl UserStore for PgStore {
                     .bind(u.disable_welcome_email)
                     .execute(&mut *c)
                     .await?;
+                sqlx::query("UPDATE users SET mention_keyed = $2 WHERE id = $1")
+                    .bind(&u.id)
+                    .bind(u.has_mention_keys())
+                    .execute(&mut *c)
+                    .await?;
                 Ok(u)
             })
         })
@@ -218,7 +223,7 @@ impl UserStore for PgStore {
                 props = $13, notify_props = $14, timezone = $15, locale = $16,
                 password_hash = $17, mfa_active = $18, mfa_secret = $19,
                 last_password_update = $20, last_picture_update = $21,
-                last_activity_at = $22
+                last_activity_at = $22, mention_keyed = $23
              WHERE id = $1",
         )
         .bind(&u.id)
@@ -243,6 +248,7 @@ impl UserStore for PgStore {
         .bind(u.last_password_update)
         .bind(u.last_picture_update)
         .bind(u.last_activity_at)
+        .bind(u.has_mention_keys())
         .execute(&self.pool)
         .await
         .map_err(to_store_error)?;

@@ -28,9 +28,12 @@ CREATE TABLE users (
     last_activity_at      INTEGER NOT NULL DEFAULT 0,
     is_bot                INTEGER NOT NULL DEFAULT 0,
     disable_welcome_email INTEGER NOT NULL DEFAULT 0,
+    -- Set when notify_props hold mention keys or first-name mentions (see the stores).
+    mention_keyed         INTEGER NOT NULL DEFAULT 0,
     CONSTRAINT users_username_key UNIQUE (username),
     CONSTRAINT users_email_key UNIQUE (email)
 );
+CREATE INDEX users_mention_keyed ON users (mention_keyed) WHERE mention_keyed = 1;
 
 CREATE TABLE sessions (
     id               TEXT PRIMARY KEY NOT NULL,

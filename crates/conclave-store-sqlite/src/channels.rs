@@ -425,11 +425,9 @@ impl ChannelStore for SqliteStore {
             .read(move |c| {
                 query_vec(
                     c,
-                    "SELECT u.id, u.first_name, u.notify_props FROM channel_members m
-                     JOIN users u ON u.id = m.user_id
-                     WHERE m.channel_id = ?1 AND u.delete_at = 0
-                       AND (u.notify_props LIKE '%\"mention_keys\":\"_%'
-                         OR u.notify_props LIKE '%\"first_name\":\"true\"%')",
+                    "SELECT u.id, u.first_name, u.notify_props FROM users u
+                     JOIN channel_members m ON m.channel_id = ?1 AND m.user_id = u.id
+                     WHERE u.mention_keyed = 1 AND u.delete_at = 0",
                     [channel_id],
                     |r| Ok((r.get(0)?, r.get(1)?, map_from_json(r.get(2)?)?)),
                 )

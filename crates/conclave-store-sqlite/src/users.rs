@@ -118,6 +118,11 @@ impl UserStore for SqliteStore {
                         ])
                     })
                     .map_err(to_store_error)?;
+                c.execute(
+                    "UPDATE users SET mention_keyed = ?2 WHERE id = ?1",
+                    params![user.id, user.has_mention_keys()],
+                )
+                .map_err(to_store_error)?;
                 Ok(user)
             })
             .await
@@ -231,7 +236,7 @@ impl UserStore for SqliteStore {
                             props = ?13, notify_props = ?14, timezone = ?15, locale = ?16,
                             password_hash = ?17, mfa_active = ?18, mfa_secret = ?19,
                             last_password_update = ?20, last_picture_update = ?21,
-                            last_activity_at = ?22
+                            last_activity_at = ?22, mention_keyed = ?23
                          WHERE id = ?1",
                     )
                     .and_then(|mut s| {
@@ -258,6 +263,7 @@ impl UserStore for SqliteStore {
                             u.last_password_update,
                             u.last_picture_update,
                             u.last_activity_at,
+                            u.has_mention_keys(),
                         ])
                     })
                     .map_err(to_store_error)?;

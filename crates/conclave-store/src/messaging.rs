@@ -117,8 +117,9 @@ pub trait ChannelStore: Send + Sync {
     ) -> StoreResult<Vec<ChannelMember>>;
     async fn remove_member(&self, channel_id: &str, user_id: &str) -> StoreResult<()>;
     async fn member_count(&self, channel_id: &str) -> StoreResult<i64>;
-    /// Active members who set custom mention keys or asked to be mentioned by first name:
-    /// `(user_id, first_name, notify_props)`. Everyone else is mentioned by username only.
+    /// Active members who set custom mention keys or asked to be mentioned by first name
+    /// (`User::has_mention_keys`, indexed): `(user_id, first_name, notify_props)`. Everyone
+    /// else is mentioned by username only.
     async fn members_with_mention_keys(
         &self,
         channel_id: &str,
