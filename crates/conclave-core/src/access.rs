@@ -40,6 +40,23 @@ impl ChannelAccess {
         }
     }
 
+    /// Requires the public-channel or the private-channel variant of a permission.
+    pub fn require_by_privacy(
+        &self,
+        actor: &Actor,
+        public: Permission,
+        private: Permission,
+    ) -> Result<()> {
+        self.require(
+            actor,
+            if self.channel.is_public() {
+                public
+            } else {
+                private
+            },
+        )
+    }
+
     /// Reading: members, and team members for public channels.
     pub fn require_read(&self, actor: &Actor) -> Result<()> {
         let public_to_team = self.channel.is_public() && self.can(actor, READ_PUBLIC_CHANNEL);

@@ -505,12 +505,11 @@ impl App {
                 ));
             }
         } else {
-            let permission = if channel.is_public() {
-                MANAGE_PUBLIC_CHANNEL_PROPERTIES
-            } else {
-                MANAGE_PRIVATE_CHANNEL_PROPERTIES
-            };
-            access.require(actor, permission)?;
+            access.require_by_privacy(
+                actor,
+                MANAGE_PUBLIC_CHANNEL_PROPERTIES,
+                MANAGE_PRIVATE_CHANNEL_PROPERTIES,
+            )?;
         }
         access.require_not_archived()?;
         let old = channel.clone();
@@ -594,14 +593,7 @@ impl App {
                 "Town Square cannot be archived.",
             ));
         }
-        access.require(
-            actor,
-            if channel.is_public() {
-                DELETE_PUBLIC_CHANNEL
-            } else {
-                DELETE_PRIVATE_CHANNEL
-            },
-        )?;
+        access.require_by_privacy(actor, DELETE_PUBLIC_CHANNEL, DELETE_PRIVATE_CHANNEL)?;
         if channel.is_archived() {
             return Err(invalid(
                 "api.channel.delete_channel.deleted.app_error",
@@ -779,13 +771,10 @@ impl App {
             if access.member.is_none() && !actor.can(MANAGE_SYSTEM) {
                 return Err(Error::forbidden());
             }
-            access.require(
+            access.require_by_privacy(
                 actor,
-                if channel.is_public() {
-                    MANAGE_PUBLIC_CHANNEL_MEMBERS
-                } else {
-                    MANAGE_PRIVATE_CHANNEL_MEMBERS
-                },
+                MANAGE_PUBLIC_CHANNEL_MEMBERS,
+                MANAGE_PRIVATE_CHANNEL_MEMBERS,
             )?;
         }
         let user = self
@@ -855,13 +844,10 @@ impl App {
         }
         let own = actor.user.id == user_id;
         if !own {
-            access.require(
+            access.require_by_privacy(
                 actor,
-                if channel.is_public() {
-                    MANAGE_PUBLIC_CHANNEL_MEMBERS
-                } else {
-                    MANAGE_PRIVATE_CHANNEL_MEMBERS
-                },
+                MANAGE_PUBLIC_CHANNEL_MEMBERS,
+                MANAGE_PRIVATE_CHANNEL_MEMBERS,
             )?;
         }
         let user = self
