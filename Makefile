@@ -28,6 +28,9 @@ rust-test:
 bench-smoke:
 	$(CARGO) run --locked -q -p conclave-bench -- posts --backend sqlite --posts 128 --reads 40
 	$(CARGO) run --locked -q -p conclave-bench -- posts --backend postgres --posts 128 --reads 40
+	$(CARGO) build --locked -q -p conclave
+	$(CARGO) run --locked -q -p conclave-bench -- connections --connections 200 --users 4 --hold-seconds 1
+	$(CARGO) run --locked -q -p conclave-bench -- fanout --members 20 --rate 50 --seconds 2
 
 client-test:
 	CONCLAVE_BIN=$(TARGET_DIR)/debug/conclave bash tests/clients/run.sh

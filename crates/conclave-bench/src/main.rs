@@ -2,9 +2,15 @@
 //! pass so the tool keeps working.
 //!
 //!   conclave-bench posts [--backend sqlite|postgres] [--posts N] [--reads N]
+//!   conclave-bench connections [--connections N] [--users U] [--source-addrs K] …
+//!   conclave-bench fanout [--members K] [--channels C] [--rate M] [--seconds S] …
 //!
 //! `posts` drives the service layer in-process (permission checks, mention parsing, the store
 //! and its group commit), not HTTP: it measures what one node's core can do per second.
+//! `connections` and `fanout` drive a `conclave serve` child process over real sockets (see
+//! `realtime.rs`).
+
+mod realtime;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -51,16 +57,8 @@ async fn fresh_config(backend: &str) -> anyhow::Result<(Config, Option<String>)>
     match backend {
         "sqlite" => Ok((config, None)),
         "postgres" => {
-            let server = std::env::var("CONCLAVE_TEST_PG_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-            let name = format!("conclave_bench_{}", conclave_model::new_id());
-            let mut conn =
-                <sqlx::PgConnection as sqlx::Connection>::connect(&format!("{server}/postgres"))
-                    .await?;
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await?;
-            config.database_url = format!("{server}/{name}");
+            let (url, name) = create_pg_database().await?;
+            config.database_url = url;
             config.database_max_connections = 32;
             Ok((config, Some(name)))
         }
@@ -68,7 +66,20 @@ async fn fresh_config(backend: &str) -> anyhow::Result<(Config, Option<String>)>
     }
 }
 
-async fn drop_database(name: &str) -> anyhow::Result<()> {
+/// A new, empty PostgreSQL database: (url, name).
+pub(crate) async fn create_pg_database() -> anyhow::Result<(String, String)> {
+    let server = std::env::var("CONCLAVE_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let name = format!("conclave_bench_{}", conclave_model::new_id());
+    let mut conn =
+        <sqlx::PgConnection as sqlx::Connection>::connect(&format!("{server}/postgres")).await?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await?;
+    Ok((format!("{server}/{name}"), name))
+}
+
+pub(crate) async fn drop_database(name: &str) -> anyhow::Result<()> {
     let server = std::env::var("CONCLAVE_TEST_PG_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
     let mut conn =
@@ -77,6 +88,27 @@ async fn drop_database(name: &str) -> anyhow::Result<()> {
         .execute(&mut conn)
         .await?;
     Ok(())
+}
+
+fn parse_realtime_args() -> anyhow::Result<realtime::Options> {
+    let mut o = realtime::Options::default();
+    let mut it = std::env::args().skip(2);
+    while let Some(flag) = it.next() {
+        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--backend" => o.backend = value,
+            "--connections" => o.connections = value.parse()?,
+            "--users" => o.users = value.parse()?,
+            "--source-addrs" => o.source_addrs = value.parse()?,
+            "--hold-seconds" => o.hold_seconds = value.parse()?,
+            "--members" => o.members = value.parse()?,
+            "--channels" => o.channels = value.parse()?,
+            "--rate" => o.rate = value.parse()?,
+            "--seconds" => o.seconds = value.parse()?,
+            other => bail!("unknown flag {other}"),
+        }
+    }
+    Ok(o)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -290,11 +322,17 @@ async fn posts(args: Args) -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let (mode, args) = parse_args()?;
+    let mode = std::env::args().nth(1).unwrap_or_default();
     match mode.as_str() {
-        "posts" => posts(args).await,
-        _ => {
-            bail!("usage: conclave-bench posts [--backend sqlite|postgres] [--posts N] [--reads N]")
-        }
+        "posts" => posts(parse_args()?.1).await,
+        "connections" => realtime::connections(parse_realtime_args()?).await,
+        "fanout" => realtime::fanout(parse_realtime_args()?).await,
+        _ => bail!(
+            "usage:\n  conclave-bench posts [--backend sqlite|postgres] [--posts N] [--reads N]\n  \
+             conclave-bench connections [--backend B] [--connections N] [--users U] \
+             [--source-addrs K] [--hold-seconds S]\n  \
+             conclave-bench fanout [--backend B] [--members K] [--channels C] [--rate M] \
+             [--seconds S]"
+        ),
     }
 }

@@ -2,6 +2,7 @@
 
 use conclave_model::validate::{self, PASSWORD_MAX_BYTES};
 use conclave_model::{User, UserPatch, is_valid_id, new_id, now_ms};
+use conclave_realtime::{Event, Membership};
 use conclave_store::{StoreError, UserQuery};
 
 use crate::error::OrNotFound;
@@ -150,7 +151,24 @@ impl App {
             session,
         )
         .await;
+        self.publish(Event::new("new_user").with("user_id", user.id.as_str()));
         Ok(user)
+    }
+
+    /// `user_updated` to everyone: the whole user for admins and the user, the sanitised
+    /// one for others.
+    fn announce_user_updated(&self, user: &User) {
+        let mut restricted = user.clone();
+        let p = &self.config.privacy;
+        restricted.sanitize_for_others(p.show_email_address, p.show_full_name);
+        let mut e = Event::new("user_updated").with("user", to_value(user));
+        e.restricted = Some(
+            [("user".to_owned(), to_value(&restricted))]
+                .into_iter()
+                .collect(),
+        );
+        e.restricted_subject = user.id.clone();
+        self.publish(e);
     }
 
     /// Shapes a user for `viewer`: full for oneself and admins, sanitised for everyone else.
@@ -364,6 +382,7 @@ impl App {
             .update(&user)
             .await
             .map_err(|e| conflict_to_bad_request(e.into()))?;
+        self.announce_user_updated(&user);
         Ok(self.user_for_viewer(actor, user))
     }
 
@@ -400,6 +419,7 @@ impl App {
         for session in self.store.sessions().list_for_user(&user.id).await? {
             if session.id != actor.session.id {
                 self.store.sessions().delete(&session.id).await.ok();
+                self.hub.close_sessions(&[session.id]);
             }
         }
         self.audit_by(actor, &user.id, "password_updated", "").await;
@@ -422,7 +442,9 @@ impl App {
         self.store.users().update(&user).await?;
         if !active {
             self.store.sessions().delete_for_user(&user.id).await?;
+            self.hub.close_user(&user.id);
         }
+        self.announce_user_updated(&user);
         let action = if active {
             "user_activated"
         } else {
@@ -445,6 +467,16 @@ impl App {
             .sessions()
             .update_roles_for_user(&user.id, &user.roles)
             .await?;
+        self.publish(
+            Event::new("user_role_updated")
+                .to_user(&user.id)
+                .with("user_id", user.id.as_str())
+                .with("roles", user.roles.as_str())
+                .with_membership(Membership::Admin {
+                    user_id: user.id.clone(),
+                    is_admin: permissions::roles_grant(&user.roles, MANAGE_SYSTEM),
+                }),
+        );
         self.audit_by(
             actor,
             &user.id,
@@ -481,4 +513,8 @@ impl App {
             other => Ok(other?),
         }
     }
+}
+
+fn to_value(user: &User) -> serde_json::Value {
+    serde_json::to_value(user).expect("users serialise")
 }

@@ -157,10 +157,12 @@ impl App {
             self.config.auth.session_length_web_hours
         } else {
             // A device registers once per session: older sessions of that device end here.
-            self.store
+            let ended = self
+                .store
                 .sessions()
                 .delete_for_device(&user.id, device_id)
                 .await?;
+            self.hub.close_sessions(&ended);
             self.config.auth.session_length_mobile_hours
         };
         let mut props = BTreeMap::new();
@@ -269,6 +271,7 @@ impl App {
             Ok(_) | Err(StoreError::NotFound) => {}
             Err(e) => return Err(e.into()),
         }
+        self.hub.close_sessions(std::slice::from_ref(&actor.session.id));
         self.audit(&actor.user.id, "logout", "", &actor.ip, &actor.session.id)
             .await;
         Ok(())

@@ -14,6 +14,7 @@ use conclave_model::post::{
 use conclave_model::{
     Channel, ChannelMember, ChannelPatch, ChannelUnread, User, is_valid_id, new_id, now_ms,
 };
+use conclave_realtime::{Event, Membership, json_string};
 use conclave_store::StoreError;
 use serde_json::json;
 use sha1::{Digest, Sha1};
@@ -171,6 +172,13 @@ impl App {
             .create(&channel, &[member])
             .await
             .map_err(conflict_to_existing)?;
+        self.publish(
+            Event::new("channel_created")
+                .to_user(&actor.user.id)
+                .with("channel_id", channel.id.as_str())
+                .with("team_id", channel.team_id.as_str())
+                .with_membership(joins(&channel.id, &actor.user.id)),
+        );
         Ok(channel)
     }
 
@@ -225,7 +233,21 @@ impl App {
             .collect();
         members.dedup_by(|a, b| a.user_id == b.user_id);
         match self.store.channels().create(&channel, &members).await {
-            Ok(()) => Ok((channel, true)),
+            Ok(()) => {
+                let teammate = user_ids
+                    .iter()
+                    .find(|u| **u != actor.user.id)
+                    .unwrap_or(&user_ids[0]);
+                let mut e = Event::new("direct_added")
+                    .to_channel(&channel.id)
+                    .with("creator_id", actor.user.id.as_str())
+                    .with("teammate_id", teammate.as_str());
+                for m in &members {
+                    e = e.with_membership(joins(&channel.id, &m.user_id));
+                }
+                self.publish(e);
+                Ok((channel, true))
+            }
             // Created concurrently by the other person: theirs stands.
             Err(StoreError::Conflict(_)) => {
                 Ok((self.store.channels().get_by_name("", &name).await?, false))
@@ -276,7 +298,16 @@ impl App {
             .map(|u| ChannelMember::new(&channel.id, u, false, now))
             .collect();
         match self.store.channels().create(&channel, &members).await {
-            Ok(()) => Ok((channel, true)),
+            Ok(()) => {
+                let mut e = Event::new("group_added")
+                    .to_channel(&channel.id)
+                    .with("teammate_ids", json_string(&ids));
+                for u in &ids {
+                    e = e.with_membership(joins(&channel.id, u));
+                }
+                self.publish(e);
+                Ok((channel, true))
+            }
             Err(StoreError::Conflict(_)) => {
                 Ok((self.store.channels().get_by_name("", &name).await?, false))
             }
@@ -552,6 +583,7 @@ impl App {
             .update(&channel)
             .await
             .map_err(conflict_to_existing)?;
+        self.announce_channel_updated(&channel);
         let me = &actor.user;
         if old.header != channel.header {
             let text = format!(
@@ -613,6 +645,12 @@ impl App {
         channel.delete_at = now;
         channel.update_at = now;
         self.store.channels().update(&channel).await?;
+        self.publish(Self::to_audience(
+            &channel,
+            Event::new("channel_deleted")
+                .with("channel_id", channel.id.as_str())
+                .with("delete_at", now),
+        ));
         Ok(channel)
     }
 
@@ -636,6 +674,10 @@ impl App {
         channel.delete_at = 0;
         channel.update_at = now_ms();
         self.store.channels().update(&channel).await?;
+        self.publish(Self::to_audience(
+            &channel,
+            Event::new("channel_restored").with("channel_id", channel.id.as_str()),
+        ));
         let text = format!("@{} unarchived the channel", actor.user.username);
         self.post_system(
             &channel,
@@ -679,6 +721,13 @@ impl App {
         channel.channel_type = privacy.to_owned();
         channel.update_at = now_ms();
         self.store.channels().update(&channel).await?;
+        self.publish(
+            Event::new("channel_converted")
+                .to_team(&channel.team_id)
+                .with("channel_id", channel.id.as_str())
+                .with("channel_type", channel.channel_type.as_str()),
+        );
+        self.announce_channel_updated(&channel);
         Ok(channel)
     }
 
@@ -794,7 +843,14 @@ impl App {
         }
         let member = ChannelMember::new(channel_id, user_id, false, now_ms());
         match self.store.channels().add_member(&member).await {
-            Ok(()) | Err(StoreError::Conflict(_)) => {}
+            Ok(()) => self.publish(
+                Event::new("user_added")
+                    .to_channel(channel_id)
+                    .with("user_id", user_id)
+                    .with("team_id", channel.team_id.as_str())
+                    .with_membership(joins(channel_id, user_id)),
+            ),
+            Err(StoreError::Conflict(_)) => {}
             Err(e) => return Err(e.into()),
         }
         if own {
@@ -866,6 +922,22 @@ impl App {
                     "That user is not a member of the channel.",
                 )
             })?;
+        self.publish(
+            Event::new("user_removed")
+                .to_channel(channel_id)
+                .with("user_id", user_id)
+                .with("remover_id", actor.user.id.as_str())
+                .with_membership(Membership::LeaveChannel {
+                    user_id: user_id.to_owned(),
+                    channel_id: channel_id.to_owned(),
+                }),
+        );
+        self.publish(
+            Event::new("user_removed")
+                .to_user(user_id)
+                .with("channel_id", channel_id)
+                .with("remover_id", actor.user.id.as_str()),
+        );
         if own {
             let text = format!("@{} left the channel.", user.username);
             self.post_system(
@@ -925,7 +997,36 @@ impl App {
         .into();
         member.last_update_at = now_ms();
         self.store.channels().update_member(&member).await?;
+        self.announce_member_updated(&member);
         Ok(())
+    }
+
+    /// `channel_member_updated`, to the member.
+    fn announce_member_updated(&self, member: &ChannelMember) {
+        self.publish(
+            Event::new("channel_member_updated")
+                .to_user(&member.user_id)
+                .with("channelMember", json_string(member)),
+        );
+    }
+
+    /// `channel_updated`, to the channel's members.
+    fn announce_channel_updated(&self, channel: &Channel) {
+        self.publish(
+            Event::new("channel_updated")
+                .to_channel(&channel.id)
+                .with("channel", json_string(channel)),
+        );
+    }
+
+    /// Events about a whole channel go to the team for public channels (everyone may see
+    /// them in the list) and to the members for private ones.
+    fn to_audience(channel: &Channel, event: Event) -> Event {
+        if channel.is_public() {
+            event.to_team(&channel.team_id)
+        } else {
+            event.to_channel(&channel.id)
+        }
     }
 
     /// Merges notification settings into a member's `notify_props`.
@@ -965,6 +1066,7 @@ impl App {
         }
         member.last_update_at = now_ms();
         self.store.channels().update_member(&member).await?;
+        self.announce_member_updated(&member);
         Ok(member)
     }
 
@@ -988,13 +1090,24 @@ impl App {
         if ids.is_empty() {
             return Ok(BTreeMap::new());
         }
-        Ok(self
+        let now = now_ms();
+        let viewed: BTreeMap<String, i64> = self
             .store
             .channels()
-            .mark_viewed(user_id, &ids, now_ms())
+            .mark_viewed(user_id, &ids, now)
             .await?
             .into_iter()
-            .collect())
+            .collect();
+        if !viewed.is_empty() {
+            let times: serde_json::Map<String, serde_json::Value> =
+                viewed.keys().map(|c| (c.clone(), now.into())).collect();
+            self.publish(
+                Event::new("multiple_channels_viewed")
+                    .to_user(user_id)
+                    .with("channel_times", times),
+            );
+        }
+        Ok(viewed)
     }
 
     pub async fn channel_unread(
@@ -1017,5 +1130,12 @@ impl App {
             .await
             .or_not_found(member_not_found)?;
         Ok(channel_unread(&c, &m))
+    }
+}
+
+fn joins(channel_id: &str, user_id: &str) -> Membership {
+    Membership::JoinChannel {
+        user_id: user_id.to_owned(),
+        channel_id: channel_id.to_owned(),
     }
 }

@@ -23,7 +23,32 @@ pub struct Config {
     pub privacy: PrivacyConfig,
     pub limits: LimitsConfig,
     pub rate_limit: RateLimitConfig,
+    pub realtime: RealtimeConfig,
     pub log: LogConfig,
+}
+
+/// WebSocket and presence timings (Mattermost's values by default).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RealtimeConfig {
+    /// A socket that has not authenticated by then is closed.
+    pub auth_timeout_secs: u64,
+    /// How often the server pings each socket.
+    pub ping_interval_secs: u64,
+    /// A socket that sends no pong for this long is closed.
+    pub read_timeout_secs: u64,
+    /// Online users with no activity for this long become away.
+    pub away_timeout_secs: u64,
+    /// A user whose last socket closed becomes offline after this long (0: at once).
+    pub offline_grace_secs: u64,
+    /// A dropped connection can be resumed for this long.
+    pub resume_window_secs: u64,
+    /// Unsent events a socket may fall behind by before it is closed as too slow.
+    pub send_queue: usize,
+    /// Events kept per connection for replay on resume.
+    pub replay_events: usize,
+    /// Largest client frame; a bigger one closes the socket.
+    pub max_message_bytes: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,7 +123,24 @@ impl Default for Config {
             privacy: PrivacyConfig::default(),
             limits: LimitsConfig::default(),
             rate_limit: RateLimitConfig::default(),
+            realtime: RealtimeConfig::default(),
             log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for RealtimeConfig {
+    fn default() -> RealtimeConfig {
+        RealtimeConfig {
+            auth_timeout_secs: 5,
+            ping_interval_secs: 60,
+            read_timeout_secs: 100,
+            away_timeout_secs: 300,
+            offline_grace_secs: 5,
+            resume_window_secs: 300,
+            send_queue: 256,
+            replay_events: 128,
+            max_message_bytes: 8 * 1024,
         }
     }
 }
@@ -223,6 +265,35 @@ impl Config {
             return invalid(
                 "rate_limit.per_second",
                 "per_second and max_burst must be at least 1",
+            );
+        }
+        let rt = &self.realtime;
+        for (key, value) in [
+            ("realtime.auth_timeout_secs", rt.auth_timeout_secs),
+            ("realtime.ping_interval_secs", rt.ping_interval_secs),
+            ("realtime.away_timeout_secs", rt.away_timeout_secs),
+            ("realtime.resume_window_secs", rt.resume_window_secs),
+        ] {
+            if value < 1 {
+                return invalid(key, "must be at least 1");
+            }
+        }
+        if rt.read_timeout_secs <= rt.ping_interval_secs {
+            return invalid(
+                "realtime.read_timeout_secs",
+                "must be longer than realtime.ping_interval_secs",
+            );
+        }
+        if !(16..=65_536).contains(&rt.send_queue) {
+            return invalid("realtime.send_queue", "must be between 16 and 65536");
+        }
+        if !(1..=65_536).contains(&rt.replay_events) {
+            return invalid("realtime.replay_events", "must be between 1 and 65536");
+        }
+        if !(1024..=1 << 20).contains(&rt.max_message_bytes) {
+            return invalid(
+                "realtime.max_message_bytes",
+                "must be between 1024 and 1048576",
             );
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {

@@ -8,11 +8,14 @@ mod auth;
 mod channels;
 pub mod config;
 pub mod error;
+mod events;
 pub mod mentions;
 mod mfa;
 pub mod password;
 pub mod permissions;
 mod posts;
+mod presence;
+mod realtime;
 mod sessions;
 mod sidebar;
 mod social;
@@ -24,6 +27,7 @@ pub mod totp;
 use std::sync::Arc;
 
 use conclave_model::{Session, User};
+use conclave_realtime::{Event, Hub, HubConfig};
 use conclave_store::Store;
 
 pub use accounts::{NewUser, UserListQuery};
@@ -33,6 +37,7 @@ pub use config::Config;
 pub use error::{Error, ErrorKind, Result};
 pub use mfa::MfaSecret;
 pub use posts::{ChannelPostsQuery, NewPostInput};
+pub use realtime::SocketAction;
 pub use teams::NewTeam;
 
 /// The version of Mattermost's API we implement, reported to clients (the mobile app refuses
@@ -96,6 +101,7 @@ pub struct App {
     store: Arc<dyn Store>,
     config: Arc<Config>,
     diagnostic_id: String,
+    hub: Arc<Hub>,
 }
 
 impl App {
@@ -106,11 +112,28 @@ impl App {
             .system()
             .get_or_insert("DiagnosticId", &conclave_model::new_id())
             .await?;
+        let hub = Arc::new(Hub::new(HubConfig {
+            send_queue: config.realtime.send_queue,
+            replay_events: config.realtime.replay_events,
+            reap_after: std::time::Duration::from_secs(config.realtime.resume_window_secs),
+            server_version: MATTERMOST_API_VERSION.into(),
+        }));
         Ok(App {
             store,
             config: Arc::new(config),
             diagnostic_id,
+            hub,
         })
+    }
+
+    /// The real-time hub (sockets register here; services publish to it).
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.hub
+    }
+
+    /// Sends an event to the sockets it concerns. Called after the change committed.
+    pub(crate) fn publish(&self, event: Event) {
+        self.hub.publish(event);
     }
 
     pub fn config(&self) -> &Config {

@@ -11,6 +11,7 @@ use conclave_model::social::STATUS_ONLINE;
 use conclave_model::{
     Channel, ChannelUnread, Post, PostList, PostPatch, is_valid_id, new_id, now_ms,
 };
+use conclave_realtime::{Event, json_string};
 use conclave_store::{NewPost, PostPage};
 
 use crate::accounts::{MAX_PER_PAGE, check_ids, page_size};
@@ -276,7 +277,22 @@ impl App {
         self.store.posts().create(&new).await?;
         let mut post = self.store.posts().get(&new.post.id).await?;
         post.pending_post_id = new.post.pending_post_id;
-        Ok(finish(post))
+        let post = finish(post);
+        self.announce_posted(
+            channel,
+            &post,
+            &actor.user.username,
+            &new.mentioned,
+            &new.thread_followers,
+        );
+        if post.is_reply() {
+            self.announce_thread_reply(channel, &post, &new.mentioned)
+                .await;
+        }
+        if let Err(e) = self.user_active(&actor.user.id).await {
+            tracing::warn!(error = %e.message, "could not update presence");
+        }
+        Ok(post)
     }
 
     /// Writes a system message (joins, leaves, header changes). Best effort: the action it
@@ -301,17 +317,19 @@ impl App {
             props,
             ..Post::default()
         };
-        if let Err(e) = self
-            .store
-            .posts()
-            .create(&NewPost {
-                post,
-                ..NewPost::default()
-            })
-            .await
-        {
+        let new = NewPost {
+            post,
+            ..NewPost::default()
+        };
+        if let Err(e) = self.store.posts().create(&new).await {
             tracing::warn!(error = %e, post_type, "could not write system post");
+            return;
         }
+        let sender = match self.store.users().get(user_id).await {
+            Ok(u) => u.username,
+            Err(_) => "system".into(),
+        };
+        self.announce_posted(channel, &finish(new.post), &sender, &[], &[]);
     }
 
     pub(crate) async fn post_team_join(&self, channel: &Channel, user_id: &str, added_by: &str) {
@@ -427,7 +445,9 @@ impl App {
         }
         post.update_at = now;
         self.store.posts().update(&post).await?;
-        Ok(finish(post))
+        let post = finish(post);
+        self.announce_post_edited(&post);
+        Ok(post)
     }
 
     pub async fn delete_post(&self, actor: &Actor, post_id: &str) -> Result<Post> {
@@ -443,6 +463,11 @@ impl App {
         self.store.posts().delete(post_id, now).await?;
         post.delete_at = now;
         post.update_at = now;
+        self.publish(
+            Event::new("post_deleted")
+                .to_channel(&post.channel_id)
+                .with("post", json_string(&finish(post.clone()))),
+        );
         Ok(post)
     }
 
@@ -459,7 +484,9 @@ impl App {
         post.is_pinned = pinned;
         post.update_at = now_ms();
         self.store.posts().update(&post).await?;
-        Ok(finish(post))
+        let post = finish(post);
+        self.announce_post_edited(&post);
+        Ok(post)
     }
 
     /// `GET /channels/{id}/posts`.
@@ -815,7 +842,21 @@ impl App {
             )
             .await?;
         let c = self.store.channels().get(&post.channel_id).await?;
-        Ok(channel_unread(&c, &m))
+        let unread = channel_unread(&c, &m);
+        self.publish(
+            Event::new("post_unread")
+                .to_user(user_id)
+                .to_channel(&c.id)
+                .to_team(&c.team_id)
+                .with("msg_count", unread.msg_count)
+                .with("msg_count_root", unread.msg_count_root)
+                .with("mention_count", unread.mention_count)
+                .with("mention_count_root", unread.mention_count_root)
+                .with("urgent_mention_count", unread.urgent_mention_count)
+                .with("last_viewed_at", m.last_viewed_at)
+                .with("post_id", post_id),
+        );
+        Ok(unread)
     }
 }
 

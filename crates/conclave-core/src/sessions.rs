@@ -44,6 +44,7 @@ impl App {
             ));
         }
         self.store.sessions().delete(session_id).await?;
+        self.hub.close_sessions(&[session_id.to_owned()]);
         self.audit_by(
             actor,
             user_id,
@@ -60,6 +61,7 @@ impl App {
             return Err(Error::invalid_param("user_id"));
         }
         let ids = self.store.sessions().delete_for_user(user_id).await?;
+        self.hub.close_sessions(&ids);
         self.audit_by(
             actor,
             user_id,

@@ -8,6 +8,7 @@ use conclave_model::{SidebarCategories, SidebarCategory, new_id};
 
 use crate::permissions::EDIT_OTHER_USERS;
 use crate::{Actor, App, Error, Result};
+use conclave_realtime::{Event, json_string};
 
 const NAME_MAX: usize = 64;
 const SORTINGS: &[&str] = &["", "alpha", "recent", "manual"];
@@ -161,6 +162,12 @@ impl App {
             .sidebar()
             .save(std::slice::from_ref(&cat))
             .await?;
+        self.publish(
+            Event::new("sidebar_category_created")
+                .to_user(user_id)
+                .to_team(team_id)
+                .with("category_id", cat.id.as_str()),
+        );
         Ok(cat)
     }
 
@@ -193,6 +200,12 @@ impl App {
             saved.push(cat);
         }
         self.store.sidebar().save(&saved).await?;
+        self.publish(
+            Event::new("sidebar_category_updated")
+                .to_user(user_id)
+                .to_team(team_id)
+                .with("updatedCategories", json_string(&saved)),
+        );
         Ok(saved)
     }
 
@@ -222,6 +235,12 @@ impl App {
             cat.sort_order = order.iter().position(|id| *id == cat.id).unwrap_or(0) as i64 * 10;
         }
         self.store.sidebar().save(&cats).await?;
+        self.publish(
+            Event::new("sidebar_category_order_updated")
+                .to_user(user_id)
+                .to_team(team_id)
+                .with("order", order.clone()),
+        );
         Ok(order)
     }
 
@@ -242,6 +261,13 @@ impl App {
                 "Default categories cannot be deleted.",
             ));
         }
-        Ok(self.store.sidebar().delete(user_id, category_id).await?)
+        self.store.sidebar().delete(user_id, category_id).await?;
+        self.publish(
+            Event::new("sidebar_category_deleted")
+                .to_user(user_id)
+                .to_team(team_id)
+                .with("category_id", category_id),
+        );
+        Ok(())
     }
 }

@@ -7,6 +7,7 @@ use conclave_model::social::{
     STATUS_OFFLINE, STATUS_ONLINE, STATUS_OOO,
 };
 use conclave_model::{Preference, Reaction, Status, is_valid_id, now_ms};
+use conclave_realtime::{Event, json_string};
 
 use crate::accounts::check_ids;
 use crate::error::OrNotFound;
@@ -85,10 +86,16 @@ impl App {
             ..Reaction::default()
         };
         self.store.reactions().add(&saved).await?;
-        Ok(Reaction {
+        let saved = Reaction {
             update_at: saved.create_at,
             ..saved
-        })
+        };
+        self.publish(
+            Event::new("reaction_added")
+                .to_channel(&saved.channel_id)
+                .with("reaction", json_string(&saved)),
+        );
+        Ok(saved)
     }
 
     pub async fn remove_reaction(
@@ -125,7 +132,7 @@ impl App {
                     "That reaction was not found.",
                 )
             })?;
-        Ok(Reaction {
+        let removed = Reaction {
             user_id: user_id.to_owned(),
             post_id: post_id.to_owned(),
             emoji_name: emoji_name.to_owned(),
@@ -134,7 +141,13 @@ impl App {
             delete_at: now,
             channel_id: post.channel_id,
             remote_id: None,
-        })
+        };
+        self.publish(
+            Event::new("reaction_removed")
+                .to_channel(&removed.channel_id)
+                .with("reaction", json_string(&removed)),
+        );
+        Ok(removed)
     }
 
     /// Reactions on posts the actor can read, grouped by post id.
@@ -219,7 +232,13 @@ impl App {
     ) -> Result<()> {
         actor.require_self_or(user_id, EDIT_OTHER_USERS)?;
         self.check_preferences(user_id, &prefs)?;
-        Ok(self.store.preferences().save(&prefs).await?)
+        self.store.preferences().save(&prefs).await?;
+        self.publish(
+            Event::new("preferences_changed")
+                .to_user(user_id)
+                .with("preferences", json_string(&prefs)),
+        );
+        Ok(())
     }
 
     pub async fn delete_preferences(
@@ -230,7 +249,13 @@ impl App {
     ) -> Result<()> {
         actor.require_self_or(user_id, EDIT_OTHER_USERS)?;
         self.check_preferences(user_id, &prefs)?;
-        Ok(self.store.preferences().delete(&prefs).await?)
+        self.store.preferences().delete(&prefs).await?;
+        self.publish(
+            Event::new("preferences_deleted")
+                .to_user(user_id)
+                .with("preferences", json_string(&prefs)),
+        );
+        Ok(())
     }
 
     /// A user's status; users never seen are offline. An expired DND reverts.
@@ -250,7 +275,7 @@ impl App {
         self.statuses_of(ids).await
     }
 
-    async fn statuses_of(&self, ids: &[String]) -> Result<Vec<Status>> {
+    pub(crate) async fn statuses_of(&self, ids: &[String]) -> Result<Vec<Status>> {
         let known = self.store.statuses().get_many(ids).await?;
         let now_s = now_ms() / 1000;
         Ok(ids
@@ -323,6 +348,7 @@ impl App {
             },
         };
         self.store.statuses().save(&saved).await?;
+        self.publish_status(&saved);
         Ok(saved)
     }
 }

@@ -6,6 +6,7 @@ use conclave_model::{
     Channel, ChannelMember, Team, TeamMember, TeamPatch, TeamUnread, is_valid_id, new_id,
     new_random_id, now_ms,
 };
+use conclave_realtime::{Event, Membership, json_string};
 use conclave_store::StoreError;
 
 use crate::access::team_not_found;
@@ -178,8 +179,43 @@ impl App {
                 ),
                 other => other.into(),
             })?;
+        self.announce_team_join(&team.id, user, &channels);
         self.post_team_join(&channels[0], user, "").await;
         Ok(team)
+    }
+
+    /// `added_to_team` to the user, `user_added` to each channel they joined with it.
+    fn announce_team_join(&self, team_id: &str, user_id: &str, channels: &[Channel]) {
+        self.publish(
+            Event::new("added_to_team")
+                .to_user(user_id)
+                .with("team_id", team_id)
+                .with("user_id", user_id)
+                .with_membership(Membership::JoinTeam {
+                    user_id: user_id.to_owned(),
+                    team_id: team_id.to_owned(),
+                }),
+        );
+        for c in channels {
+            self.publish(
+                Event::new("user_added")
+                    .to_channel(&c.id)
+                    .with("user_id", user_id)
+                    .with("team_id", team_id)
+                    .with_membership(Membership::JoinChannel {
+                        user_id: user_id.to_owned(),
+                        channel_id: c.id.clone(),
+                    }),
+            );
+        }
+    }
+
+    fn announce_team(&self, name: &'static str, team: &Team) {
+        self.publish(
+            Event::new(name)
+                .to_team(&team.id)
+                .with("team", json_string(team)),
+        );
     }
 
     pub async fn get_team(&self, actor: &Actor, team_id: &str) -> Result<Team> {
@@ -269,6 +305,7 @@ impl App {
         }
         team.update_at = now_ms();
         self.store.teams().update(&team).await?;
+        self.announce_team("update_team", &team);
         self.team_for(actor, team).await
     }
 
@@ -285,6 +322,14 @@ impl App {
         team.delete_at = if deleted { now } else { 0 };
         team.update_at = now;
         self.store.teams().update(&team).await?;
+        self.announce_team(
+            if deleted {
+                "delete_team"
+            } else {
+                "restore_team"
+            },
+            &team,
+        );
         self.team_for(actor, team).await
     }
 
@@ -335,6 +380,7 @@ impl App {
         let now = now_ms();
         let member = TeamMember::new(team_id, user_id, false, now);
         let mut joins = Vec::new();
+        let mut joined = Vec::new();
         let mut town_square = None;
         for (name, _) in DEFAULT_CHANNELS {
             if let Ok(c) = self.store.channels().get_by_name(team_id, name).await
@@ -342,11 +388,13 @@ impl App {
             {
                 joins.push(ChannelMember::new(&c.id, user_id, false, now));
                 if name == "town-square" {
-                    town_square = Some(c);
+                    town_square = Some(c.clone());
                 }
+                joined.push(c);
             }
         }
         self.store.teams().add_member(&member, &joins).await?;
+        self.announce_team_join(team_id, user_id, &joined);
         if let Some(c) = town_square {
             let adder = if own { "" } else { actor.user.id.as_str() };
             self.post_team_join(&c, user_id, adder).await;
@@ -403,10 +451,32 @@ impl App {
             )
             .await;
         }
+        let channel_ids: Vec<String> = self
+            .store
+            .channels()
+            .list_for_user(user_id, team_id, true)
+            .await?
+            .into_iter()
+            .filter(|c| c.team_id == team_id)
+            .map(|c| c.id)
+            .collect();
         self.store
             .teams()
             .remove_member(team_id, user_id, now_ms())
             .await?;
+        // Everyone on the team hears it, the leaver included; then the leaver stops
+        // receiving the team's events.
+        self.publish(
+            Event::new("leave_team")
+                .to_team(team_id)
+                .with("user_id", user_id)
+                .with("team_id", team_id),
+        );
+        self.hub.apply(&[Membership::LeaveTeam {
+            user_id: user_id.to_owned(),
+            team_id: team_id.to_owned(),
+            channel_ids,
+        }]);
         Ok(())
     }
 
@@ -496,6 +566,11 @@ impl App {
         }
         .into();
         self.store.teams().update_member(&member).await?;
+        self.publish(
+            Event::new("memberrole_updated")
+                .to_user(user_id)
+                .with("member", json_string(&member)),
+        );
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! Collapsed reply threads: the threads a user follows, their unread state, following.
 
-use conclave_model::{UserThread, UserThreads, is_valid_id, now_ms};
+use conclave_model::{Channel, UserThread, UserThreads, is_valid_id, now_ms};
+use conclave_realtime::Event;
 use conclave_store::{StoreError, ThreadView};
 
 use crate::accounts::MAX_PER_PAGE;
@@ -19,7 +20,7 @@ fn thread_not_found() -> Error {
 }
 
 impl App {
-    async fn user_thread(&self, actor: &Actor, view: ThreadView) -> Result<UserThread> {
+    pub(crate) async fn user_thread(&self, actor: &Actor, view: ThreadView) -> Result<UserThread> {
         let post = self
             .store
             .posts()
@@ -102,7 +103,8 @@ impl App {
     }
 
     /// The root must be a live post in a channel the actor can read.
-    async fn require_thread_readable(&self, actor: &Actor, thread_id: &str) -> Result<i64> {
+    /// The thread's channel, when the actor may read it.
+    async fn require_thread_readable(&self, actor: &Actor, thread_id: &str) -> Result<Channel> {
         if !is_valid_id(thread_id) {
             return Err(Error::invalid_param("thread_id"));
         }
@@ -115,10 +117,9 @@ impl App {
         if root.delete_at > 0 || root.is_reply() {
             return Err(thread_not_found());
         }
-        self.channel_access(actor, &root.channel_id)
-            .await?
-            .require_read(actor)?;
-        Ok(root.create_at)
+        let access = self.channel_access(actor, &root.channel_id).await?;
+        access.require_read(actor)?;
+        Ok(access.channel)
     }
 
     pub async fn user_thread_by_id(
@@ -141,12 +142,53 @@ impl App {
         following: bool,
     ) -> Result<()> {
         actor.require_self_or(user_id, EDIT_OTHER_USERS)?;
-        self.require_thread_readable(actor, thread_id).await?;
-        Ok(self
-            .store
+        let channel = self.require_thread_readable(actor, thread_id).await?;
+        self.store
             .threads()
             .set_following(user_id, thread_id, following, now_ms())
-            .await?)
+            .await?;
+        let reply_count = match self.store.threads().get_for_user(user_id, thread_id).await {
+            Ok(view) => view.reply_count,
+            Err(_) => 0,
+        };
+        self.publish(
+            Event::new("thread_follow_changed")
+                .to_user(user_id)
+                .to_team(&channel.team_id)
+                .with("thread_id", thread_id)
+                .with("state", following)
+                .with("reply_count", reply_count),
+        );
+        Ok(())
+    }
+
+    /// `thread_read_changed` after a read position moved from `before`.
+    fn announce_thread_read(
+        &self,
+        user_id: &str,
+        channel: &Channel,
+        before: Option<&ThreadView>,
+        after: &UserThread,
+        timestamp: i64,
+    ) {
+        self.publish(
+            Event::new("thread_read_changed")
+                .to_user(user_id)
+                .to_team(&channel.team_id)
+                .with("thread_id", after.id.as_str())
+                .with("timestamp", timestamp)
+                .with("unread_mentions", after.unread_mentions)
+                .with("unread_replies", after.unread_replies)
+                .with(
+                    "previous_unread_mentions",
+                    before.map_or(0, |b| b.unread_mentions),
+                )
+                .with(
+                    "previous_unread_replies",
+                    before.map_or(0, |b| b.unread_replies),
+                )
+                .with("channel_id", channel.id.as_str()),
+        );
     }
 
     /// Marks a thread read up to `timestamp` (ms).
@@ -158,15 +200,23 @@ impl App {
         timestamp: i64,
     ) -> Result<UserThread> {
         actor.require_self_or(user_id, EDIT_OTHER_USERS)?;
-        self.require_thread_readable(actor, thread_id).await?;
+        let channel = self.require_thread_readable(actor, thread_id).await?;
         if timestamp < 0 {
             return Err(Error::invalid_param("timestamp"));
         }
+        let before = self
+            .store
+            .threads()
+            .get_for_user(user_id, thread_id)
+            .await
+            .ok();
         self.store
             .threads()
             .mark_read(user_id, thread_id, timestamp)
             .await?;
-        self.user_thread_by_id(actor, user_id, thread_id).await
+        let after = self.user_thread_by_id(actor, user_id, thread_id).await?;
+        self.announce_thread_read(user_id, &channel, before.as_ref(), &after, timestamp);
+        Ok(after)
     }
 
     /// Marks a thread unread from `post_id` (a reply in it, or the root) on.
@@ -178,7 +228,13 @@ impl App {
         post_id: &str,
     ) -> Result<UserThread> {
         actor.require_self_or(user_id, EDIT_OTHER_USERS)?;
-        self.require_thread_readable(actor, thread_id).await?;
+        let channel = self.require_thread_readable(actor, thread_id).await?;
+        let before = self
+            .store
+            .threads()
+            .get_for_user(user_id, thread_id)
+            .await
+            .ok();
         let post = match self.store.posts().get(post_id).await {
             Ok(p) if p.id == thread_id || p.root_id == thread_id => p,
             Ok(_) | Err(StoreError::NotFound) => return Err(Error::invalid_param("post_id")),
@@ -188,7 +244,15 @@ impl App {
             .threads()
             .mark_read(user_id, thread_id, post.create_at - 1)
             .await?;
-        self.user_thread_by_id(actor, user_id, thread_id).await
+        let after = self.user_thread_by_id(actor, user_id, thread_id).await?;
+        self.announce_thread_read(
+            user_id,
+            &channel,
+            before.as_ref(),
+            &after,
+            post.create_at - 1,
+        );
+        Ok(after)
     }
 
     pub async fn mark_all_threads_read(
@@ -199,10 +263,17 @@ impl App {
     ) -> Result<()> {
         actor.require_self_or(user_id, EDIT_OTHER_USERS)?;
         self.load_team(team_id).await?;
-        Ok(self
-            .store
+        let now = now_ms();
+        self.store
             .threads()
-            .mark_all_read(user_id, team_id, now_ms())
-            .await?)
+            .mark_all_read(user_id, team_id, now)
+            .await?;
+        self.publish(
+            Event::new("thread_read_changed")
+                .to_user(user_id)
+                .to_team(team_id)
+                .with("timestamp", now),
+        );
+        Ok(())
     }
 }

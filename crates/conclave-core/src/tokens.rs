@@ -162,7 +162,7 @@ impl App {
     pub async fn revoke_access_token(&self, actor: &Actor, token_id: &str) -> Result<()> {
         let token = self.load_token(token_id).await?;
         self.require_token_permission(actor, &token.user_id, REVOKE_USER_ACCESS_TOKEN)?;
-        self.store.sessions().delete_by_token(&token.token).await?;
+        self.end_token_session(&token.token).await?;
         match self.store.access_tokens().delete(token_id).await {
             Ok(()) | Err(StoreError::NotFound) => {}
             Err(e) => return Err(e.into()),
@@ -197,7 +197,7 @@ impl App {
             .set_active(token_id, active)
             .await?;
         if !active {
-            self.store.sessions().delete_by_token(&token.token).await?;
+            self.end_token_session(&token.token).await?;
         }
         let action = if active {
             "access_token_enabled"
@@ -220,4 +220,16 @@ fn blank_secrets(mut tokens: Vec<UserAccessToken>) -> Vec<UserAccessToken> {
         t.token.clear();
     }
     tokens
+}
+
+impl App {
+    /// Ends the session a token opened, closing its sockets.
+    async fn end_token_session(&self, token: &str) -> Result<()> {
+        match self.store.sessions().get_by_token(token).await {
+            Ok(session) => self.hub.close_sessions(&[session.id]),
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(self.store.sessions().delete_by_token(token).await?)
+    }
 }

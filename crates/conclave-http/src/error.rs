@@ -73,6 +73,19 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// An error in the `AppError` shape, for places that are not HTTP responses (WebSocket
+/// replies).
+pub(crate) fn app_error_json(e: &Error) -> serde_json::Value {
+    serde_json::to_value(AppErrorBody {
+        id: e.id,
+        message: &e.message,
+        detailed_error: "",
+        request_id: current_request_id(),
+        status_code: status_of(e.kind).as_u16(),
+    })
+    .expect("AppError serialises")
+}
+
 /// The 404 for API paths no route matches.
 pub(crate) async fn api_not_found() -> ApiError {
     ApiError(Error::not_found(

@@ -6,6 +6,7 @@ mod extract;
 mod middleware;
 mod ratelimit;
 mod routes;
+mod websocket;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

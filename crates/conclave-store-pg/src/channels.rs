@@ -384,6 +384,14 @@ impl ChannelStore for PgStore {
             .map_err(to_store_error)
     }
 
+    async fn channel_ids_for_user(&self, user_id: &str) -> StoreResult<Vec<String>> {
+        sqlx::query_scalar("SELECT channel_id FROM channel_members WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(to_store_error)
+    }
+
     async fn members_with_mention_keys(
         &self,
         channel_id: &str,

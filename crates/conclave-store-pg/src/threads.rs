@@ -106,6 +106,16 @@ impl ThreadStore for PgStore {
         .map_err(to_store_error)
     }
 
+    async fn followers(&self, post_id: &str) -> StoreResult<Vec<String>> {
+        sqlx::query_scalar(
+            "SELECT user_id FROM thread_memberships WHERE post_id = $1 AND following",
+        )
+        .bind(post_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(to_store_error)
+    }
+
     async fn mark_all_read(&self, user_id: &str, team_id: &str, at: i64) -> StoreResult<()> {
         sqlx::query(
             "UPDATE thread_memberships SET last_viewed = $3, unread_mentions = 0

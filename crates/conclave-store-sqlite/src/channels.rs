@@ -416,6 +416,20 @@ impl ChannelStore for SqliteStore {
             .await
     }
 
+    async fn channel_ids_for_user(&self, user_id: &str) -> StoreResult<Vec<String>> {
+        let user_id = user_id.to_owned();
+        self.db
+            .read(move |c| {
+                query_vec(
+                    c,
+                    "SELECT channel_id FROM channel_members WHERE user_id = ?1",
+                    [user_id],
+                    |r| r.get(0),
+                )
+            })
+            .await
+    }
+
     async fn members_with_mention_keys(
         &self,
         channel_id: &str,

@@ -105,6 +105,20 @@ impl ThreadStore for SqliteStore {
             .await
     }
 
+    async fn followers(&self, post_id: &str) -> StoreResult<Vec<String>> {
+        let post_id = post_id.to_owned();
+        self.db
+            .read(move |c| {
+                query_vec(
+                    c,
+                    "SELECT user_id FROM thread_memberships WHERE post_id = ?1 AND following = 1",
+                    [post_id],
+                    |r| r.get(0),
+                )
+            })
+            .await
+    }
+
     async fn mark_all_read(&self, user_id: &str, team_id: &str, at: i64) -> StoreResult<()> {
         let (user_id, team_id) = (user_id.to_owned(), team_id.to_owned());
         self.db

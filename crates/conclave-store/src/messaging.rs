@@ -117,6 +117,8 @@ pub trait ChannelStore: Send + Sync {
     ) -> StoreResult<Vec<ChannelMember>>;
     async fn remove_member(&self, channel_id: &str, user_id: &str) -> StoreResult<()>;
     async fn member_count(&self, channel_id: &str) -> StoreResult<i64>;
+    /// Every channel the user belongs to, in any team (for the real-time membership index).
+    async fn channel_ids_for_user(&self, user_id: &str) -> StoreResult<Vec<String>>;
     /// Active members who set custom mention keys or asked to be mentioned by first name
     /// (`User::has_mention_keys`, indexed): `(user_id, first_name, notify_props)`. Everyone
     /// else is mentioned by username only.
@@ -269,6 +271,8 @@ pub trait ThreadStore: Send + Sync {
     async fn mark_read(&self, user_id: &str, post_id: &str, viewed_at: i64) -> StoreResult<()>;
     /// Marks every followed thread in the team read.
     async fn mark_all_read(&self, user_id: &str, team_id: &str, at: i64) -> StoreResult<()>;
+    /// Users following the thread.
+    async fn followers(&self, post_id: &str) -> StoreResult<Vec<String>>;
 }
 
 #[async_trait]

@@ -49,8 +49,10 @@ pub async fn run_server(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let janitor = tokio::spawn(expire_sessions(app.clone()));
+    app.start_background();
     let state = AppState::new(app.clone());
     conclave_http::serve(listener, state, shutdown).await?;
+    app.hub().close_all();
     janitor.abort();
     app.store().close().await;
     Ok(())

@@ -36,6 +36,8 @@ pub(crate) fn resolve_user_id(actor: &Actor, id: &str) -> String {
 fn api() -> Router<AppState> {
     Router::new()
         .route("/system/ping", get(system::ping))
+        .route("/websocket", get(crate::websocket::upgrade))
+        .route("/websocket/", get(crate::websocket::upgrade))
         .route("/config/client", get(system::client_config_old))
         .route("/license/client", get(system::client_license))
         .route("/plugins/webapp", get(system::webapp_plugins))
