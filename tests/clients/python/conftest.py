@@ -89,8 +89,9 @@ class Server:
         return d
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
+def _start_server(tmp_path_factory, extra_env=None, tag=""):
+    """Starts a server on a fresh database; returns (Server, stop). `extra_env` adds server
+    settings (CONCLAVE_<SECTION>_<KEY>) for this server only; `tag` names its log file."""
     db = os.environ.get("CONCLAVE_TEST_DB", "sqlite").strip().lower()
     if db not in ("sqlite", "postgres"):
         pytest.fail(f"CONCLAVE_TEST_DB must be sqlite or postgres, got {db!r}")
@@ -101,7 +102,7 @@ def server(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("conclave-data")
     log_dir = Path(os.environ.get("CONCLAVE_TEST_LOG_DIR") or tmp_path_factory.mktemp("conclave-log"))
     log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"server-python-{db}.log"
+    log_path = log_dir / f"server-python-{db}{'-' + tag if tag else ''}.log"
 
     port = _free_port()
     cmd = [str(binary), "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(data_dir)]
@@ -117,6 +118,7 @@ def server(tmp_path_factory):
 
     env = dict(os.environ)
     env["CONCLAVE_RATE_LIMIT_ENABLE"] = "false"
+    env.update(extra_env or {})
     log_file = open(log_path, "wb")
     proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, env=env,
                             stdin=subprocess.DEVNULL)
@@ -169,10 +171,31 @@ def server(tmp_path_factory):
             f"cmd={' '.join(cmd)}\n--- server log tail ---\n{srv.log_tail()}"
         )
 
-    yield srv
+    return srv, stop
 
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    srv, stop = _start_server(tmp_path_factory)
+    yield srv
     stop()
-    print(f"\nserver log ({db}): {log_path}")
+    print(f"\nserver log ({srv.db}): {srv.log_path}")
+
+
+@pytest.fixture
+def make_server(tmp_path_factory):
+    """Factory for a test's own server with extra settings: make_server(env={...}, tag="x").
+    Each is stopped (and its database dropped) when the test ends."""
+    stops = []
+
+    def make(env=None, tag=""):
+        srv, stop = _start_server(tmp_path_factory, env, tag)
+        stops.append(stop)
+        return srv
+
+    yield make
+    for stop in reversed(stops):
+        stop()
 
 
 @pytest.fixture(scope="session")

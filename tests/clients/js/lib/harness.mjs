@@ -62,8 +62,9 @@ function psql(pgUrl, sql) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// Starts the server and resolves to {base, api, port, db, logPath, stop()}.
-export async function startServer() {
+// Starts the server and resolves to {base, api, port, db, logPath, stop()}. `env` adds server
+// settings (CONCLAVE_<SECTION>_<KEY>=value) for this server only; `tag` names its log file.
+export async function startServer({env = {}, tag = ''} = {}) {
     const db = (process.env.CONCLAVE_TEST_DB || 'sqlite').trim().toLowerCase();
     if (db !== 'sqlite' && db !== 'postgres') {
         throw new Error(`CONCLAVE_TEST_DB must be sqlite or postgres, got ${db}`);
@@ -77,7 +78,7 @@ export async function startServer() {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'conclave-js-data-'));
     const logDir = process.env.CONCLAVE_TEST_LOG_DIR || fs.mkdtempSync(path.join(os.tmpdir(), 'conclave-js-log-'));
     fs.mkdirSync(logDir, {recursive: true});
-    const logPath = path.join(logDir, `server-js-${db}.log`);
+    const logPath = path.join(logDir, `server-js-${db}${tag ? '-' + tag : ''}.log`);
     const port = await freePort();
     const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir];
 
@@ -95,7 +96,7 @@ export async function startServer() {
 
     const logFd = fs.openSync(logPath, 'w');
     const child = spawn(bin, args, {
-        env: {...process.env, CONCLAVE_RATE_LIMIT_ENABLE: 'false'},
+        env: {...process.env, CONCLAVE_RATE_LIMIT_ENABLE: 'false', ...env},
         stdio: ['ignore', logFd, logFd],
     });
     // Let run.sh's cleanup trap find (and kill / drop) what we started if we die uncleanly.

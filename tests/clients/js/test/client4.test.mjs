@@ -65,7 +65,7 @@ async function newUser(prefix = 'user', extra = {}) {
 
 before(async () => {
     try {
-        srv = await startServer();
+        srv = await startServer({tag: 'client4'});
     } catch (e) {
         console.error(`SETUP FAILED: ${e.message}`);
         throw e;

@@ -54,7 +54,7 @@ async function snapshot(c, channelId) {
 }
 
 before(async () => {
-    srv = await startServer();
+    srv = await startServer({tag: 'messaging'});
     const anon = client(srv);
     const sfx = crypto.randomBytes(4).toString('hex');
     aliceU = await anon.createUser({email: `alice${sfx}@example.com`, username: `alice${sfx}`, password: PASSWORD, first_name: 'Alice', last_name: 'Admin'});
