@@ -271,7 +271,8 @@ impl App {
             Ok(_) | Err(StoreError::NotFound) => {}
             Err(e) => return Err(e.into()),
         }
-        self.hub.close_sessions(std::slice::from_ref(&actor.session.id));
+        self.hub
+            .close_sessions(std::slice::from_ref(&actor.session.id));
         self.audit(&actor.user.id, "logout", "", &actor.ip, &actor.session.id)
             .await;
         Ok(())

@@ -622,6 +622,22 @@ mod tests {
     }
 
     #[test]
+    fn connections_past_the_resume_window_are_forgotten() {
+        let hub = Hub::new(HubConfig {
+            reap_after: Duration::ZERO,
+            ..hub(256, 128).config
+        });
+        let a = hub.connect(&user("a"), None, 0);
+        hub.set_memberships("a", &["c".into()], &[]);
+        assert_eq!(hub.reap(), 0, "a connection with a socket stays");
+        hub.detach(&a.conn, a.socket);
+        assert_eq!(hub.reap(), 1);
+        assert!(!hub.has_user("a"));
+        let again = hub.connect(&user("a"), Some((&a.conn.id, 1)), 0);
+        assert!(!again.resumed && again.needs_memberships);
+    }
+
+    #[test]
     fn revoked_sessions_close_and_cannot_resume() {
         let hub = hub(256, 128);
         let a = hub.connect(&user("a"), None, 0);
