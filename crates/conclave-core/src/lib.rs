@@ -16,6 +16,7 @@ pub mod permissions;
 mod posts;
 mod presence;
 mod realtime;
+mod search;
 mod sessions;
 mod sidebar;
 mod social;
@@ -38,6 +39,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use mfa::MfaSecret;
 pub use posts::{ChannelPostsQuery, NewPostInput};
 pub use realtime::SocketAction;
+pub use search::{PostSearchResults, SearchPostsInput};
 pub use teams::NewTeam;
 
 /// The version of Mattermost's API we implement, reported to clients (the mobile app refuses

@@ -861,7 +861,7 @@ impl App {
 }
 
 /// Wire defaults Mattermost always sends.
-fn finish(mut post: Post) -> Post {
+pub(crate) fn finish(mut post: Post) -> Post {
     if post.metadata.is_null() {
         post.metadata = serde_json::json!({});
     }

@@ -3,6 +3,7 @@
 pub mod channel;
 pub mod id;
 pub mod post;
+pub mod search;
 pub mod session;
 pub mod social;
 pub mod team;

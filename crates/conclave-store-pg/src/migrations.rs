@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0002_messaging.sql"),
     ),
     (3, "sidebar", include_str!("../migrations/0003_sidebar.sql")),
+    (4, "search", include_str!("../migrations/0004_search.sql")),
 ];
 
 /// Arbitrary constant: the advisory lock that keeps nodes starting together from migrating twice.

@@ -1,6 +1,8 @@
 use async_trait::async_trait;
 use conclave_model::Post;
-use conclave_store::{NewPost, PostPage, PostStore, StoreError, StoreResult};
+use conclave_store::{
+    NewPost, PostPage, PostSearch, PostStore, StoreError, StoreResult, like_pattern,
+};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
@@ -398,4 +400,112 @@ impl PostStore for PgStore {
             row.try_get("roots").map_err(to_store_error)?,
         ))
     }
+
+    async fn search(&self, q: &PostSearch) -> StoreResult<Vec<Post>> {
+        let (sql, args) = search_sql(q);
+        let mut query = sqlx::query(&sql);
+        for arg in args {
+            query = match arg {
+                Arg::Text(s) => query.bind(s),
+                Arg::Int(i) => query.bind(i),
+                Arg::Texts(v) => query.bind(v),
+            };
+        }
+        posts(query.fetch_all(&self.pool).await.map_err(to_store_error)?)
+    }
+}
+
+enum Arg {
+    Text(String),
+    Int(i64),
+    Texts(Vec<String>),
+}
+
+/// Parameters numbered as they are bound.
+#[derive(Default)]
+struct Args(Vec<Arg>);
+
+impl Args {
+    fn bind(&mut self, a: Arg) -> String {
+        self.0.push(a);
+        format!("${}", self.0.len())
+    }
+
+    fn text(&mut self, s: impl Into<String>) -> String {
+        self.bind(Arg::Text(s.into()))
+    }
+}
+
+/// A case-insensitive substring condition; `ILIKE '%…%'` uses the trigram index for three or
+/// more characters. The text is escaped so `%`, `_` and `\` match literally.
+fn text_match(a: &mut Args, column: &str, text: &str) -> String {
+    let p = a.text(like_pattern(text));
+    format!("p.{column} ILIKE {p}")
+}
+
+fn hashtag_match(a: &mut Args, tag: &str) -> String {
+    let prefilter = text_match(a, "hashtags", tag);
+    let t = a.text(format!(" {} ", tag.to_lowercase()));
+    format!("({prefilter} AND position({t} in ' ' || lower(p.hashtags) || ' ') > 0)")
+}
+
+fn search_sql(q: &PostSearch) -> (String, Vec<Arg>) {
+    let mut a = Args::default();
+    let user = a.text(q.user_id.clone());
+    let mut channel_filter = format!(
+        "SELECT cm.channel_id FROM channel_members cm JOIN channels c ON c.id = cm.channel_id \
+         WHERE cm.user_id = {user}"
+    );
+    if let Some(team) = &q.team_id {
+        let t = a.text(team.clone());
+        channel_filter.push_str(&format!(" AND (c.team_id = {t} OR c.team_id = '')"));
+    }
+    if !q.include_deleted_channels {
+        channel_filter.push_str(" AND c.delete_at = 0");
+    }
+    let mut wheres = vec![
+        "p.delete_at = 0".to_owned(),
+        "p.type NOT LIKE 'system\\_%'".to_owned(),
+        format!("p.channel_id IN ({channel_filter})"),
+    ];
+    let mut positive: Vec<String> = Vec::new();
+    for t in &q.terms {
+        positive.push(text_match(&mut a, "message", t));
+    }
+    for h in &q.hashtags {
+        positive.push(hashtag_match(&mut a, h));
+    }
+    if !positive.is_empty() {
+        let joiner = if q.any { " OR " } else { " AND " };
+        wheres.push(format!("({})", positive.join(joiner)));
+    }
+    for x in &q.excluded {
+        let cond = if x.starts_with('#') {
+            hashtag_match(&mut a, x)
+        } else {
+            text_match(&mut a, "message", x)
+        };
+        wheres.push(format!("NOT {cond}"));
+    }
+    if !q.user_ids.is_empty() {
+        let ids = a.bind(Arg::Texts(q.user_ids.clone()));
+        wheres.push(format!("p.user_id = ANY({ids})"));
+    }
+    if !q.channel_ids.is_empty() {
+        let ids = a.bind(Arg::Texts(q.channel_ids.clone()));
+        wheres.push(format!("p.channel_id = ANY({ids})"));
+    }
+    if let Some(since) = q.since {
+        wheres.push(format!("p.create_at >= {}", a.bind(Arg::Int(since))));
+    }
+    if let Some(until) = q.until {
+        wheres.push(format!("p.create_at < {}", a.bind(Arg::Int(until))));
+    }
+    let limit = a.bind(Arg::Int(q.limit));
+    let offset = a.bind(Arg::Int(q.offset));
+    let sql = format!(
+        "{SELECT} WHERE {} ORDER BY p.create_at DESC, p.id DESC LIMIT {limit} OFFSET {offset}",
+        wheres.join(" AND ")
+    );
+    (sql, a.0)
 }

@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0002_messaging.sql"),
     ),
     (3, "sidebar", include_str!("../migrations/0003_sidebar.sql")),
+    (4, "search", include_str!("../migrations/0004_search.sql")),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> StoreResult<()> {

@@ -12,8 +12,8 @@ use conclave_model::{Session, User, UserAccessToken};
 
 pub use error::{StoreError, StoreResult};
 pub use messaging::{
-    ChannelStore, NewPost, PostPage, PostStore, PreferenceStore, ReactionStore, SidebarStore,
-    StatusStore, TeamStore, ThreadStore, ThreadView,
+    ChannelStore, NewPost, PostPage, PostSearch, PostStore, PreferenceStore, ReactionStore,
+    SidebarStore, StatusStore, TRIGRAM_MIN_CHARS, TeamStore, ThreadStore, ThreadView,
 };
 
 /// The whole store. Backends return `self` from the domain accessors.

@@ -200,7 +200,42 @@ pub trait PostStore: Send + Sync {
     /// Live posts of the channel created after `after` (exclusive):
     /// `(messages, root messages)`.
     async fn count_after(&self, channel_id: &str, after: i64) -> StoreResult<(i64, i64)>;
+    /// Posts matching a search, newest first. Text matching is case-insensitive substring
+    /// matching on both backends (trigram indexes), so partial words, URLs, dotted names and
+    /// CJK text are found; system messages and deleted posts never match.
+    async fn search(&self, q: &PostSearch) -> StoreResult<Vec<Post>>;
 }
+
+/// A post search as the store runs it: the service has already parsed what the user typed and
+/// resolved names to ids. Every value here is bound as a parameter or quoted as a literal;
+/// none is ever interpreted as query syntax.
+#[derive(Debug, Clone, Default)]
+pub struct PostSearch {
+    /// Only channels this user is a member of are searched.
+    pub user_id: String,
+    /// Only this team's channels (plus direct and group channels); `None`: every team.
+    pub team_id: Option<String>,
+    pub include_deleted_channels: bool,
+    /// Text that must appear (all of it, or any of it with `any`).
+    pub terms: Vec<String>,
+    /// Hashtags (with `#`) the post must carry.
+    pub hashtags: Vec<String>,
+    pub any: bool,
+    /// Text that must not appear.
+    pub excluded: Vec<String>,
+    /// Authors, when restricted.
+    pub user_ids: Vec<String>,
+    /// Channels, when restricted.
+    pub channel_ids: Vec<String>,
+    /// `create_at >= since` and `create_at < until`, in ms.
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// Substring terms shorter than this are matched without the trigram index.
+pub const TRIGRAM_MIN_CHARS: usize = 3;
 
 #[async_trait]
 pub trait ReactionStore: Send + Sync {

@@ -272,6 +272,8 @@ fn messaging() -> Router<AppState> {
             delete(posts::remove_reaction),
         )
         .route("/users/{user_id}/posts/flagged", get(posts::flagged))
+        .route("/posts/search", post(posts::search_all))
+        .route("/teams/{team_id}/posts/search", post(posts::search_team))
         .route(
             "/users/{user_id}/posts/{post_id}/set_unread",
             post(posts::set_unread),

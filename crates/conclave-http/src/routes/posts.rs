@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use conclave_core::NewPostInput;
+use conclave_core::{NewPostInput, PostSearchResults, SearchPostsInput};
 use conclave_model::{ChannelUnread, Post, PostList, PostPatch, Reaction};
 use serde::Deserialize;
 use serde_json::Value;
@@ -195,4 +195,21 @@ pub(crate) async fn remove_reaction(
         .remove_reaction(&a, &resolve_user_id(&a, &user_id), &post_id, &emoji)
         .await?;
     Ok(ok())
+}
+
+pub(crate) async fn search_team(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(team_id): Path<String>,
+    Body(input): Body<SearchPostsInput>,
+) -> ApiResult<Json<PostSearchResults>> {
+    Ok(Json(s.app.search_posts(&a, Some(&team_id), input).await?))
+}
+
+pub(crate) async fn search_all(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Body(input): Body<SearchPostsInput>,
+) -> ApiResult<Json<PostSearchResults>> {
+    Ok(Json(s.app.search_posts(&a, None, input).await?))
 }

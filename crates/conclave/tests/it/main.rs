@@ -9,5 +9,6 @@ mod api_messaging;
 mod api_realtime;
 mod api_security;
 mod durability;
+mod search;
 mod store;
 mod store_messaging;
