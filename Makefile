@@ -28,6 +28,8 @@ rust-test:
 bench-smoke:
 	$(CARGO) run --locked -q -p conclave-bench -- posts --backend sqlite --posts 128 --reads 40
 	$(CARGO) run --locked -q -p conclave-bench -- posts --backend postgres --posts 128 --reads 40
+	$(CARGO) run --locked -q -p conclave-bench -- search --backend sqlite --posts 2000 --reads 3
+	$(CARGO) run --locked -q -p conclave-bench -- search --backend postgres --posts 2000 --reads 3
 	$(CARGO) build --locked -q -p conclave
 	$(CARGO) run --locked -q -p conclave-bench -- connections --connections 200 --users 4 --hold-seconds 1
 	$(CARGO) run --locked -q -p conclave-bench -- fanout --members 20 --rate 50 --seconds 2

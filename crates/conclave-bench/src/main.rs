@@ -4,6 +4,7 @@
 //!   conclave-bench posts [--backend sqlite|postgres] [--posts N] [--reads N]
 //!   conclave-bench connections [--connections N] [--users U] [--source-addrs K] …
 //!   conclave-bench fanout [--members K] [--channels C] [--rate M] [--seconds S] …
+//!   conclave-bench search [--backend sqlite|postgres] [--posts N] [--reads QUERIES_PER_KIND]
 //!
 //! `posts` drives the service layer in-process (permission checks, mention parsing, the store
 //! and its group commit), not HTTP: it measures what one node's core can do per second.
@@ -11,6 +12,7 @@
 //! `realtime.rs`).
 
 mod realtime;
+mod search;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -325,10 +327,15 @@ async fn main() -> anyhow::Result<()> {
     let mode = std::env::args().nth(1).unwrap_or_default();
     match mode.as_str() {
         "posts" => posts(parse_args()?.1).await,
+        "search" => {
+            let a = parse_args()?.1;
+            search::search(&a.backend, a.posts, a.reads).await
+        }
         "connections" => realtime::connections(parse_realtime_args()?).await,
         "fanout" => realtime::fanout(parse_realtime_args()?).await,
         _ => bail!(
             "usage:\n  conclave-bench posts [--backend sqlite|postgres] [--posts N] [--reads N]\n  \
+             conclave-bench search [--backend B] [--posts N] [--reads QUERIES_PER_KIND]\n  \
              conclave-bench connections [--backend B] [--connections N] [--users U] \
              [--source-addrs K] [--hold-seconds S]\n  \
              conclave-bench fanout [--backend B] [--members K] [--channels C] [--rate M] \

@@ -12,7 +12,7 @@ use conclave_model::{
     Channel, ChannelUnread, Post, PostList, PostPatch, is_valid_id, new_id, now_ms,
 };
 use conclave_realtime::{Event, json_string};
-use conclave_store::{NewPost, PostPage};
+use conclave_store::{NewPost, PostPage, StoreError};
 
 use crate::accounts::{MAX_PER_PAGE, check_ids, page_size};
 use crate::channels::channel_unread;
@@ -274,7 +274,18 @@ impl App {
             mentioned,
             thread_followers: followers,
         };
-        self.store.posts().create(&new).await?;
+        self.store
+            .posts()
+            .create(&new)
+            .await
+            .map_err(|e| match e {
+                // A file that is not the author's, not in this channel, or already attached.
+                StoreError::Conflict("file_ids") => Error::bad_request(
+                    "api.post.create_post.file_ids.app_error",
+                    "A file in file_ids cannot be attached to this post.",
+                ),
+                other => other.into(),
+            })?;
         let mut post = self.store.posts().get(&new.post.id).await?;
         post.pending_post_id = new.post.pending_post_id;
         let post = finish(post);

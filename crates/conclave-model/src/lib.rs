@@ -1,6 +1,7 @@
 //! Wire and domain types shared by every layer. No I/O lives here.
 
 pub mod channel;
+pub mod file;
 pub mod id;
 pub mod post;
 pub mod search;

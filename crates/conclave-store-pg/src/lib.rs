@@ -3,6 +3,7 @@
 
 mod audits;
 mod channels;
+mod files;
 mod migrations;
 mod posts;
 mod sessions;
@@ -90,6 +91,9 @@ impl Store for PgStore {
     fn sidebar(&self) -> &dyn conclave_store::SidebarStore {
         self
     }
+    fn files(&self) -> &dyn conclave_store::FileStore {
+        self
+    }
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
@@ -115,9 +119,14 @@ pub(crate) fn to_store_error(e: sqlx::Error) -> StoreError {
                 _ => "id",
             })
         }
+        sqlx::Error::Protocol(m) if m == FILE_IDS_CONFLICT => StoreError::Conflict("file_ids"),
         other => StoreError::Internal(other.to_string()),
     }
 }
+
+/// Raised inside a transaction (which it rolls back) when a post names files it may not
+/// attach; `to_store_error` turns it into `Conflict("file_ids")`.
+pub(crate) const FILE_IDS_CONFLICT: &str = "conflict: file_ids";
 
 /// SQLSTATEs worth retrying a whole transaction for.
 fn is_retryable(e: &sqlx::Error) -> bool {

@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (3, "sidebar", include_str!("../migrations/0003_sidebar.sql")),
     (4, "search", include_str!("../migrations/0004_search.sql")),
+    (5, "files", include_str!("../migrations/0005_files.sql")),
 ];
 
 /// Arbitrary constant: the advisory lock that keeps nodes starting together from migrating twice.

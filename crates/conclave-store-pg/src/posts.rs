@@ -6,7 +6,7 @@ use conclave_store::{
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
-use crate::{PgStore, changed_one, retry, to_store_error};
+use crate::{FILE_IDS_CONFLICT, PgStore, changed_one, retry, to_store_error};
 
 const COLUMNS: &str = "id, create_at, update_at, edit_at, delete_at, is_pinned, user_id, \
     channel_id, root_id, original_id, message, type, props, hashtags, file_ids, \
@@ -189,6 +189,24 @@ impl PostStore for PgStore {
                 if !root {
                     record_reply(&mut *c, &new).await?;
                 }
+                if !p.file_ids.is_empty() {
+                    // Each file must be the author's own, uploaded to this channel, unattached.
+                    let attached = sqlx::query(
+                        "UPDATE file_infos SET post_id = $1, update_at = $2
+                         WHERE user_id = $3 AND channel_id = $4 AND post_id = '' AND delete_at = 0
+                           AND id = ANY($5)",
+                    )
+                    .bind(&p.id)
+                    .bind(p.create_at)
+                    .bind(&p.user_id)
+                    .bind(&p.channel_id)
+                    .bind(&p.file_ids)
+                    .execute(&mut *c)
+                    .await?;
+                    if attached.rows_affected() != p.file_ids.len() as u64 {
+                        return Err(sqlx::Error::Protocol(FILE_IDS_CONFLICT.into()));
+                    }
+                }
                 Ok(())
             })
         })
@@ -276,6 +294,17 @@ impl PostStore for PgStore {
                     .execute(&mut *c)
                     .await?;
                 }
+                // A deleted post's files go with it (the cleanup job removes their bytes).
+                sqlx::query(
+                    "UPDATE file_infos SET delete_at = $2, update_at = $2
+                     WHERE delete_at = 0 AND post_id IN
+                         (SELECT id FROM posts WHERE id = $1 OR ($3 AND root_id = $1))",
+                )
+                .bind(&id)
+                .bind(at)
+                .bind(root_id.is_empty())
+                .execute(&mut *c)
+                .await?;
                 Ok(())
             })
         })

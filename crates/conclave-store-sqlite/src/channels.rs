@@ -229,7 +229,7 @@ impl ChannelStore for SqliteStore {
                     c,
                     &format!(
                         "SELECT {COLUMNS} FROM channels WHERE team_id = ?1 AND type = 'O' AND delete_at = 0
-                           AND (name LIKE ?2 ESCAPE '\\' OR lower(display_name) LIKE ?2 ESCAPE '\\')
+                           AND (name LIKE ?2 ESCAPE '\\' OR fold(display_name) LIKE ?2 ESCAPE '\\')
                          ORDER BY display_name, id LIMIT ?3"
                     ),
                     params![team_id, pattern, limit],

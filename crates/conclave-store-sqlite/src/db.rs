@@ -117,7 +117,24 @@ fn open_connection(path: &Path, read_only: bool) -> StoreResult<Connection> {
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
     };
     conn.execute_batch(pragmas).map_err(to_store_error)?;
+    register_functions(&conn)?;
     Ok(conn)
+}
+
+/// SQLite's own `lower()` folds only A–Z; search needs the same Unicode case folding as
+/// PostgreSQL, so queries use `fold(x)`, backed by Rust's `to_lowercase`.
+fn register_functions(conn: &Connection) -> StoreResult<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "fold",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let s: Option<String> = ctx.get(0)?;
+            Ok(s.map(|s| s.to_lowercase()))
+        },
+    )
+    .map_err(to_store_error)
 }
 
 impl Db {

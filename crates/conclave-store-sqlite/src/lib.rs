@@ -4,6 +4,7 @@
 mod audits;
 mod channels;
 mod db;
+mod files;
 mod migrations;
 mod posts;
 mod sessions;
@@ -79,6 +80,9 @@ impl Store for SqliteStore {
         self
     }
     fn sidebar(&self) -> &dyn conclave_store::SidebarStore {
+        self
+    }
+    fn files(&self) -> &dyn conclave_store::FileStore {
         self
     }
     async fn ping(&self) -> StoreResult<()> {

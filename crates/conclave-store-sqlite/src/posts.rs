@@ -180,6 +180,7 @@ impl PostStore for SqliteStore {
                 if !root {
                     record_reply(c, &new)?;
                 }
+                attach_files(c, p)?;
                 Ok(())
             })
             .await
@@ -263,6 +264,14 @@ impl PostStore for SqliteStore {
                     )
                     .map_err(to_store_error)?;
                 }
+                // A deleted post's files go with it (the cleanup job removes their bytes).
+                c.execute(
+                    "UPDATE file_infos SET delete_at = ?2, update_at = ?2
+                     WHERE delete_at = 0 AND post_id IN
+                         (SELECT id FROM posts WHERE id = ?1 OR (?3 AND root_id = ?1))",
+                    params![id, at, root_id.is_empty()],
+                )
+                .map_err(to_store_error)?;
                 Ok(())
             })
             .await
@@ -409,6 +418,34 @@ impl PostStore for SqliteStore {
     }
 }
 
+/// Attaches the post's files: each must be the author's own, uploaded to this channel, and not
+/// yet attached — or the whole post is refused (`Conflict("file_ids")`).
+fn attach_files(c: &Connection, p: &Post) -> StoreResult<()> {
+    if p.file_ids.is_empty() {
+        return Ok(());
+    }
+    let mut args: Vec<Value> = vec![
+        p.id.clone().into(),
+        p.create_at.into(),
+        p.user_id.clone().into(),
+        p.channel_id.clone().into(),
+    ];
+    args.extend(p.file_ids.iter().map(|f| Value::from(f.clone())));
+    let sql = format!(
+        "UPDATE file_infos SET post_id = ?1, update_at = ?2
+         WHERE user_id = ?3 AND channel_id = ?4 AND post_id = '' AND delete_at = 0
+           AND id IN ({})",
+        numbered(5, p.file_ids.len())
+    );
+    let changed = c
+        .execute(&sql, params_from_iter(args.iter()))
+        .map_err(to_store_error)?;
+    if changed != p.file_ids.len() {
+        return Err(conclave_store::StoreError::Conflict("file_ids"));
+    }
+    Ok(())
+}
+
 /// Parameters numbered as they are bound.
 #[derive(Default)]
 struct Args(Vec<Value>);
@@ -445,14 +482,14 @@ fn text_match(a: &mut Args, column: &str, text: &str) -> String {
         format!("p.rowid IN (SELECT rowid FROM posts_search WHERE posts_search MATCH {m})")
     } else {
         let t = a.bind(text.to_lowercase());
-        format!("instr(lower(p.{column}), {t}) > 0")
+        format!("instr(fold(p.{column}), {t}) > 0")
     }
 }
 
 fn hashtag_match(a: &mut Args, tag: &str) -> String {
     let prefilter = text_match(a, "hashtags", tag);
     let t = a.bind(format!(" {} ", tag.to_lowercase()));
-    format!("({prefilter} AND instr(' ' || lower(p.hashtags) || ' ', {t}) > 0)")
+    format!("({prefilter} AND instr(' ' || fold(p.hashtags) || ' ', {t}) > 0)")
 }
 
 fn search_sql(q: &PostSearch) -> (String, Vec<Value>) {

@@ -209,9 +209,9 @@ impl UserStore for SqliteStore {
                 let sql = format!(
                     "SELECT {COLUMNS} FROM users
                      WHERE (?2 = 1 OR delete_at = 0)
-                       AND (username LIKE ?1 ESCAPE '\\' OR lower(first_name) LIKE ?1 ESCAPE '\\'
-                         OR lower(last_name) LIKE ?1 ESCAPE '\\'
-                         OR lower(nickname) LIKE ?1 ESCAPE '\\'
+                       AND (username LIKE ?1 ESCAPE '\\' OR fold(first_name) LIKE ?1 ESCAPE '\\'
+                         OR fold(last_name) LIKE ?1 ESCAPE '\\'
+                         OR fold(nickname) LIKE ?1 ESCAPE '\\'
                          OR (?3 = 1 AND email LIKE ?1 ESCAPE '\\'))
                      ORDER BY username LIMIT ?4"
                 );

@@ -12,8 +12,9 @@ use conclave_model::{Session, User, UserAccessToken};
 
 pub use error::{StoreError, StoreResult};
 pub use messaging::{
-    ChannelStore, NewPost, PostPage, PostSearch, PostStore, PreferenceStore, ReactionStore,
-    SidebarStore, StatusStore, TRIGRAM_MIN_CHARS, TeamStore, ThreadStore, ThreadView,
+    ChannelStore, FileStore, NewPost, PostPage, PostSearch, PostStore, PreferenceStore,
+    ReactionStore, SidebarStore, StatusStore, TRIGRAM_MIN_CHARS, TeamStore, ThreadStore,
+    ThreadView,
 };
 
 /// The whole store. Backends return `self` from the domain accessors.
@@ -34,6 +35,7 @@ pub trait Store: Send + Sync + 'static {
     fn statuses(&self) -> &dyn StatusStore;
     fn threads(&self) -> &dyn ThreadStore;
     fn sidebar(&self) -> &dyn SidebarStore;
+    fn files(&self) -> &dyn FileStore;
     /// Cheap round trip to the database, for health checks.
     async fn ping(&self) -> StoreResult<()>;
     /// Waits for queued writes to commit and releases connections.

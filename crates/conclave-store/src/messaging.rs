@@ -4,6 +4,7 @@
 //! its counters) are single methods so that each backend makes them one transaction.
 
 use async_trait::async_trait;
+use conclave_model::file::FileInfo;
 use conclave_model::{
     Channel, ChannelMember, Post, Preference, Reaction, SidebarCategory, Status, Team, TeamMember,
 };
@@ -232,6 +233,19 @@ pub struct PostSearch {
     pub until: Option<i64>,
     pub offset: i64,
     pub limit: i64,
+}
+
+#[async_trait]
+pub trait FileStore: Send + Sync {
+    async fn create(&self, info: &FileInfo) -> StoreResult<()>;
+    async fn get(&self, id: &str) -> StoreResult<FileInfo>;
+    /// Live files attached to these posts, oldest first.
+    async fn list_for_posts(&self, post_ids: &[String]) -> StoreResult<Vec<FileInfo>>;
+    /// Files that can go: unattached uploads created before `before`, and files of deleted
+    /// posts deleted before `before`.
+    async fn expired(&self, before: i64, limit: i64) -> StoreResult<Vec<FileInfo>>;
+    /// Forgets these files' rows (their bytes are already gone).
+    async fn purge(&self, ids: &[String]) -> StoreResult<()>;
 }
 
 /// Substring terms shorter than this are matched without the trigram index.

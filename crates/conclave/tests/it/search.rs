@@ -44,6 +44,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("bob", "town-square", "URGENT: Server DOWN"),
     ("alice", "town-square", "Don't forget the \"quoted\" words"),
     ("bob", "town-square", "launch checklist is ready"),
+    ("alice", "town-square", "Öl und #Überstunden"),
 ];
 
 async fn corpus(backend: Backend) -> Corpus {
@@ -205,6 +206,11 @@ fn expectations(today: &str) -> Vec<(String, bool, Vec<usize>)> {
         q("cat production", vec![]),
         q("tonight", vec![11, 0]),
         q("tonight -emoji", vec![0]),
+        // Unicode case folding, in short terms (no trigram) and hashtags too.
+        q("öl", vec![16]),
+        q("ÖL", vec![16]),
+        q("#überstunden", vec![16]),
+        q("ÜBERSTUNDEN", vec![16]),
     ]
 }
 
