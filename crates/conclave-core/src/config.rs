@@ -24,7 +24,35 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub rate_limit: RateLimitConfig,
     pub realtime: RealtimeConfig,
+    pub files: FilesConfig,
     pub log: LogConfig,
+}
+
+/// Uploaded files: where they live and how big they may be.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FilesConfig {
+    /// `local` (a directory) or `s3` (any S3-compatible service).
+    pub driver: String,
+    /// For `local`: the directory; empty means `<data_dir>/files`.
+    pub directory: String,
+    /// Largest upload, in bytes.
+    pub max_file_size: u64,
+    /// Largest image (width × height) we decode for previews; bigger ones are refused.
+    pub max_image_pixels: u64,
+    /// Unattached uploads and deleted posts' files are removed after this long.
+    pub cleanup_after_secs: u64,
+    /// `GET /files/{id}/link` hands out public links only when enabled.
+    pub enable_public_links: bool,
+    pub s3_endpoint: String,
+    pub s3_bucket: String,
+    pub s3_region: String,
+    pub s3_access_key_id: String,
+    pub s3_secret_access_key: String,
+    /// Address buckets as `endpoint/bucket` (MinIO, moto) instead of `bucket.endpoint`.
+    pub s3_path_style: bool,
+    /// Allow a plain-HTTP endpoint (a local test server); never for real deployments.
+    pub s3_allow_http: bool,
 }
 
 /// WebSocket and presence timings (Mattermost's values by default).
@@ -124,7 +152,28 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             rate_limit: RateLimitConfig::default(),
             realtime: RealtimeConfig::default(),
+            files: FilesConfig::default(),
             log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for FilesConfig {
+    fn default() -> FilesConfig {
+        FilesConfig {
+            driver: "local".into(),
+            directory: String::new(),
+            max_file_size: 100 << 20,
+            max_image_pixels: 24_000_000,
+            cleanup_after_secs: 24 * 3600,
+            enable_public_links: false,
+            s3_endpoint: String::new(),
+            s3_bucket: String::new(),
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: String::new(),
+            s3_secret_access_key: String::new(),
+            s3_path_style: true,
+            s3_allow_http: false,
         }
     }
 }
@@ -295,6 +344,21 @@ impl Config {
                 "realtime.max_message_bytes",
                 "must be between 1024 and 1048576",
             );
+        }
+        let f = &self.files;
+        match f.driver.as_str() {
+            "local" => {}
+            "s3" if f.s3_bucket.is_empty() => {
+                return invalid("files.s3_bucket", "the s3 driver needs a bucket");
+            }
+            "s3" => {}
+            _ => return invalid("files.driver", "expected local or s3"),
+        }
+        if !(1024..=(10u64 << 30)).contains(&f.max_file_size) {
+            return invalid("files.max_file_size", "must be between 1 KiB and 10 GiB");
+        }
+        if f.max_image_pixels < 1 {
+            return invalid("files.max_image_pixels", "must be at least 1");
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return invalid("log.format", "expected text or json");

@@ -9,6 +9,7 @@ mod channels;
 pub mod config;
 pub mod error;
 mod events;
+mod files;
 pub mod mentions;
 mod mfa;
 pub mod password;
@@ -36,6 +37,7 @@ pub use auth::{ClientInfo, LoginRequest};
 pub use channels::NewChannel;
 pub use config::Config;
 pub use error::{Error, ErrorKind, Result};
+pub use files::FileRendition;
 pub use mfa::MfaSecret;
 pub use posts::{ChannelPostsQuery, NewPostInput};
 pub use realtime::SocketAction;
@@ -104,6 +106,8 @@ pub struct App {
     config: Arc<Config>,
     diagnostic_id: String,
     hub: Arc<Hub>,
+    /// Where uploaded files' bytes live.
+    files: Arc<dyn object_store::ObjectStore>,
 }
 
 impl App {
@@ -120,11 +124,13 @@ impl App {
             reap_after: std::time::Duration::from_secs(config.realtime.resume_window_secs),
             server_version: MATTERMOST_API_VERSION.into(),
         }));
+        let files = files::open_storage(&config)?;
         Ok(App {
             store,
             config: Arc::new(config),
             diagnostic_id,
             hub,
+            files,
         })
     }
 

@@ -274,21 +274,25 @@ impl App {
             mentioned,
             thread_followers: followers,
         };
-        self.store
-            .posts()
-            .create(&new)
-            .await
-            .map_err(|e| match e {
-                // A file that is not the author's, not in this channel, or already attached.
-                StoreError::Conflict("file_ids") => Error::bad_request(
-                    "api.post.create_post.file_ids.app_error",
-                    "A file in file_ids cannot be attached to this post.",
-                ),
-                other => other.into(),
-            })?;
+        self.store.posts().create(&new).await.map_err(|e| match e {
+            // A file that is not the author's, not in this channel, or already attached.
+            StoreError::Conflict("file_ids") => Error::bad_request(
+                "api.post.create_post.file_ids.app_error",
+                "A file in file_ids cannot be attached to this post.",
+            ),
+            other => other.into(),
+        })?;
         let mut post = self.store.posts().get(&new.post.id).await?;
         post.pending_post_id = new.post.pending_post_id;
-        let post = finish(post);
+        let post = if post.file_ids.is_empty() {
+            finish(post)
+        } else {
+            let mut list = PostList::default();
+            list.push(finish(post));
+            let mut list = self.with_files(list).await?;
+            let id = list.order.remove(0);
+            list.posts.remove(&id).expect("pushed above")
+        };
         self.announce_posted(
             channel,
             &post,
@@ -383,7 +387,11 @@ impl App {
         self.channel_access(actor, &post.channel_id)
             .await?
             .require_read(actor)?;
-        Ok(finish(post))
+        let mut list = PostList::default();
+        list.push(finish(post));
+        let mut list = self.with_files(list).await?;
+        let id = list.order.remove(0);
+        Ok(list.posts.remove(&id).expect("pushed above"))
     }
 
     pub async fn get_posts_by_ids(&self, actor: &Actor, ids: &[String]) -> Result<Vec<Post>> {
@@ -629,7 +637,7 @@ impl App {
     /// what a reply answers.
     async fn with_thread_roots(&self, mut list: PostList, skip: bool) -> Result<PostList> {
         if skip {
-            return Ok(list);
+            return self.with_files(list).await;
         }
         let missing: Vec<String> = list
             .posts
@@ -644,7 +652,7 @@ impl App {
                 list.posts.insert(root.id.clone(), finish(root));
             }
         }
-        Ok(list)
+        self.with_files(list).await
     }
 
     /// `GET /posts/{id}/thread`: the root and its replies, newest first.
@@ -662,7 +670,7 @@ impl App {
         for p in self.store.posts().thread(&root).await?.into_iter().rev() {
             list.push(finish(p));
         }
-        Ok(list)
+        self.with_files(list).await
     }
 
     pub async fn pinned_posts(&self, actor: &Actor, channel_id: &str) -> Result<PostList> {
@@ -673,7 +681,7 @@ impl App {
         for p in self.store.posts().pinned(channel_id).await? {
             list.push(finish(p));
         }
-        Ok(list)
+        self.with_files(list).await
     }
 
     /// Saved posts in channels the user can still read.
@@ -733,7 +741,7 @@ impl App {
         for p in posts {
             list.push(finish(p));
         }
-        Ok(list)
+        self.with_files(list).await
     }
 
     /// `GET /users/{uid}/channels/{cid}/posts/unread`: posts around the first unread one.
@@ -794,7 +802,7 @@ impl App {
         for p in newer.into_iter().rev().chain(older) {
             list.push(finish(p));
         }
-        Ok(list)
+        self.with_files(list).await
     }
 
     /// Marks a channel unread from `post_id` on for the user.
@@ -868,6 +876,37 @@ impl App {
                 .with("post_id", post_id),
         );
         Ok(unread)
+    }
+}
+
+impl App {
+    /// Fills `metadata.files` for the posts that carry files, as clients render attachments
+    /// from it (one query per list).
+    pub(crate) async fn with_files(&self, mut list: PostList) -> Result<PostList> {
+        let ids: Vec<String> = list
+            .posts
+            .values()
+            .filter(|p| !p.file_ids.is_empty())
+            .map(|p| p.id.clone())
+            .collect();
+        if ids.is_empty() {
+            return Ok(list);
+        }
+        for f in self.store.files().list_for_posts(&ids).await? {
+            if let Some(post) = list.posts.get_mut(&f.post_id) {
+                if !post.metadata.is_object() {
+                    post.metadata = serde_json::json!({});
+                }
+                let files = post.metadata["files"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                let mut files = files;
+                files.push(serde_json::to_value(&f).expect("file infos serialise"));
+                post.metadata["files"] = serde_json::Value::Array(files);
+            }
+        }
+        Ok(list)
     }
 }
 

@@ -78,8 +78,8 @@ impl App {
         });
     }
 
-    /// Starts the periodic work of real time: idle users become away, and connections
-    /// whose resume window passed are forgotten. Stops when the app is dropped.
+    /// Starts the periodic work: idle users become away, connections whose resume window
+    /// passed are forgotten, orphaned files are removed. Stops when the app is dropped.
     pub fn start_background(self: &Arc<Self>) {
         let away = Duration::from_secs(self.config.realtime.away_timeout_secs);
         let tick = (away / 4).clamp(Duration::from_millis(250), Duration::from_secs(15));
@@ -96,6 +96,20 @@ impl App {
                     if let Err(e) = app.set_auto_status(&user_id, STATUS_AWAY).await {
                         tracing::warn!(error = %e.message, "could not set a user away");
                     }
+                }
+            }
+        });
+        let app: Weak<App> = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(Duration::from_secs(600));
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                let Some(app) = app.upgrade() else { return };
+                match app.clean_up_files().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(n, "removed orphaned files"),
+                    Err(e) => tracing::warn!(error = %e.message, "file cleanup failed"),
                 }
             }
         });

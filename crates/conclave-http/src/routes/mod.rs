@@ -1,6 +1,7 @@
 //! The route table. One line per endpoint, grouped as Mattermost's API reference groups them.
 
 mod channels;
+mod files;
 mod posts;
 pub(crate) mod sessions;
 mod social;
@@ -262,10 +263,15 @@ fn messaging() -> Router<AppState> {
         )
         .route("/posts/{post_id}/patch", put(posts::patch))
         .route("/posts/{post_id}/thread", get(posts::thread))
+        .route("/posts/{post_id}/files/info", get(files::post_files))
+        .route("/files/{file_id}", get(files::get_file))
+        .route("/files/{file_id}/thumbnail", get(files::thumbnail))
+        .route("/files/{file_id}/preview", get(files::preview))
+        .route("/files/{file_id}/info", get(files::info))
+        .route("/files/{file_id}/link", get(files::link))
         .route("/posts/{post_id}/pin", post(posts::pin))
         .route("/posts/{post_id}/unpin", post(posts::unpin))
         .route("/posts/{post_id}/reactions", get(posts::reactions))
-        .route("/posts/{post_id}/files/info", get(posts::files_info))
         .route("/reactions", post(posts::add_reaction))
         .route(
             "/users/{user_id}/posts/{post_id}/reactions/{emoji_name}",
@@ -304,8 +310,18 @@ fn messaging() -> Router<AppState> {
 }
 
 pub(crate) fn router(state: AppState) -> Router {
+    // Uploads may carry up to 10 files of `files.max_file_size` each, plus form overhead;
+    // each file's own size is checked as it streams in.
+    let upload_limit = usize::try_from(state.app.config().files.max_file_size)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(conclave_model::file::MAX_FILES_PER_POST)
+        .saturating_add(1 << 20);
+    let files = Router::new().route(
+        "/files",
+        post(files::upload).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+    );
     Router::new()
-        .nest("/api/v4", api())
+        .nest("/api/v4", api().merge(files))
         .route("/api/v4", get(api_not_found))
         .fallback(ui::index)
         .layer(axum::middleware::from_fn_with_state(

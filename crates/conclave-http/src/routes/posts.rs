@@ -143,16 +143,6 @@ pub(crate) async fn set_unread(
     ))
 }
 
-pub(crate) async fn files_info(
-    State(s): State<AppState>,
-    Auth(a): Auth,
-    Path(post_id): Path<String>,
-) -> ApiResult<Json<Vec<Value>>> {
-    // Attachments arrive with the files capability; until then a readable post has none.
-    s.app.get_post(&a, &post_id).await?;
-    Ok(Json(Vec::new()))
-}
-
 pub(crate) async fn add_reaction(
     State(s): State<AppState>,
     Auth(a): Auth,

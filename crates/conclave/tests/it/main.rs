@@ -9,6 +9,7 @@ mod api_messaging;
 mod api_realtime;
 mod api_security;
 mod durability;
+mod files;
 mod search;
 mod store;
 mod store_messaging;
