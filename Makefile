@@ -21,8 +21,9 @@ check:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
+# The file-storage tests need an S3-compatible server: tests/with-s3.sh runs one (moto).
 rust-test:
-	$(CARGO) test --workspace --locked
+	bash tests/with-s3.sh $(CARGO) test --workspace --locked
 
 # A tiny run of each benchmark so the tools keep working; it prints numbers, asserts none.
 bench-smoke:

@@ -41,7 +41,7 @@ pub use files::FileRendition;
 pub use mfa::MfaSecret;
 pub use posts::{ChannelPostsQuery, NewPostInput};
 pub use realtime::SocketAction;
-pub use search::{PostSearchResults, SearchPostsInput};
+pub use search::{FileInfoList, PostSearchResults, SearchPostsInput};
 pub use teams::NewTeam;
 
 /// The version of Mattermost's API we implement, reported to clients (the mobile app refuses

@@ -174,3 +174,55 @@ impl App {
         Ok(Some(q))
     }
 }
+
+/// Mattermost's FileInfoList, for file search.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FileInfoList {
+    pub order: Vec<String>,
+    pub file_infos: BTreeMap<String, conclave_model::file::FileInfo>,
+    pub next_file_info_id: String,
+    pub prev_file_info_id: String,
+    pub first_inaccessible_file_time: i64,
+}
+
+impl App {
+    /// `POST /teams/{tid}/files/search`: attached files whose names contain the terms, in
+    /// channels the actor is a member of.
+    pub async fn search_files(
+        &self,
+        actor: &Actor,
+        team_id: &str,
+        input: SearchPostsInput,
+    ) -> Result<FileInfoList> {
+        if !is_valid_id(team_id) {
+            return Err(Error::invalid_param("team_id"));
+        }
+        self.load_team(team_id).await?;
+        self.require_in_team(actor, team_id, VIEW_TEAM).await?;
+        let parsed = search::parse(&input.terms).map_err(|e| match e {
+            SearchError::TooLong => bad_terms("The search is too long."),
+            SearchError::TooManyTerms => bad_terms("The search has too many terms."),
+        })?;
+        let mut out = FileInfoList::default();
+        if parsed.terms.is_empty() {
+            return Ok(out);
+        }
+        let per_page = page_size(input.per_page);
+        let files = self
+            .store
+            .files()
+            .search(
+                &actor.user.id,
+                Some(team_id),
+                &parsed.terms,
+                input.page.max(0) * per_page,
+                per_page,
+            )
+            .await?;
+        for f in files {
+            out.order.push(f.id.clone());
+            out.file_infos.insert(f.id.clone(), f);
+        }
+        Ok(out)
+    }
+}

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use conclave_model::file::FileInfo;
-use conclave_store::{FileStore, StoreResult};
+use conclave_store::{FileStore, StoreResult, like_pattern};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
@@ -93,11 +93,40 @@ impl FileStore for PgStore {
     async fn expired(&self, before: i64, limit: i64) -> StoreResult<Vec<FileInfo>> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM file_infos
-             WHERE (post_id = '' AND create_at < $1) OR (delete_at > 0 AND delete_at < $1)
+             WHERE (post_id = '' AND create_at <= $1) OR (delete_at > 0 AND delete_at <= $1)
              ORDER BY create_at LIMIT $2"
         ))
         .bind(before)
         .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(to_store_error)?;
+        rows.iter().map(from_row).collect()
+    }
+
+    async fn search(
+        &self,
+        user_id: &str,
+        team_id: Option<&str>,
+        terms: &[String],
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<FileInfo>> {
+        let patterns: Vec<String> = terms.iter().map(|t| like_pattern(t)).collect();
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM file_infos
+             WHERE delete_at = 0 AND post_id != '' AND channel_id IN (
+                 SELECT cm.channel_id FROM channel_members cm JOIN channels c ON c.id = cm.channel_id
+                 WHERE cm.user_id = $1 AND c.delete_at = 0
+                   AND ($2::text IS NULL OR c.team_id = $2 OR c.team_id = ''))
+               AND name ILIKE ALL($3)
+             ORDER BY create_at DESC, id DESC LIMIT $4 OFFSET $5"
+        ))
+        .bind(user_id)
+        .bind(team_id)
+        .bind(&patterns)
+        .bind(limit)
+        .bind(offset)
         .fetch_all(&self.pool)
         .await
         .map_err(to_store_error)?;

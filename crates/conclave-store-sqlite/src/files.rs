@@ -110,14 +110,53 @@ impl FileStore for SqliteStore {
                     c,
                     &format!(
                         "SELECT {COLUMNS} FROM file_infos
-                         WHERE (post_id = '' AND create_at < ?1)
-                            OR (delete_at > 0 AND delete_at < ?1)
+                         WHERE (post_id = '' AND create_at <= ?1)
+                            OR (delete_at > 0 AND delete_at <= ?1)
                          ORDER BY create_at LIMIT ?2"
                     ),
                     params![before, limit],
                     from_row,
                 )
             })
+            .await
+    }
+
+    async fn search(
+        &self,
+        user_id: &str,
+        team_id: Option<&str>,
+        terms: &[String],
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<FileInfo>> {
+        let mut args: Vec<rusqlite::types::Value> = vec![user_id.to_owned().into()];
+        let mut sql = format!(
+            "SELECT {COLUMNS} FROM file_infos
+             WHERE delete_at = 0 AND post_id != '' AND channel_id IN (
+                 SELECT cm.channel_id FROM channel_members cm JOIN channels c ON c.id = cm.channel_id
+                 WHERE cm.user_id = ?1 AND c.delete_at = 0"
+        );
+        if let Some(t) = team_id {
+            args.push(t.to_owned().into());
+            sql.push_str(&format!(
+                " AND (c.team_id = ?{} OR c.team_id = '')",
+                args.len()
+            ));
+        }
+        sql.push(')');
+        for term in terms {
+            args.push(term.to_lowercase().into());
+            sql.push_str(&format!(" AND instr(fold(name), ?{}) > 0", args.len()));
+        }
+        args.push(limit.into());
+        args.push(offset.into());
+        sql.push_str(&format!(
+            " ORDER BY create_at DESC, id DESC LIMIT ?{} OFFSET ?{}",
+            args.len() - 1,
+            args.len()
+        ));
+        self.db
+            .read(move |c| query_vec(c, &sql, params_from_iter(args.iter()), from_row))
             .await
     }
 

@@ -241,11 +241,22 @@ pub trait FileStore: Send + Sync {
     async fn get(&self, id: &str) -> StoreResult<FileInfo>;
     /// Live files attached to these posts, oldest first.
     async fn list_for_posts(&self, post_ids: &[String]) -> StoreResult<Vec<FileInfo>>;
-    /// Files that can go: unattached uploads created before `before`, and files of deleted
-    /// posts deleted before `before`.
+    /// Files that can go: unattached uploads created at or before `before`, and files of
+    /// deleted posts deleted at or before `before`.
     async fn expired(&self, before: i64, limit: i64) -> StoreResult<Vec<FileInfo>>;
     /// Forgets these files' rows (their bytes are already gone).
     async fn purge(&self, ids: &[String]) -> StoreResult<()>;
+    /// Attached, live files whose names contain every term (case-insensitive), in channels
+    /// `user_id` is a member of (of `team_id` plus direct and group channels, when given);
+    /// newest first.
+    async fn search(
+        &self,
+        user_id: &str,
+        team_id: Option<&str>,
+        terms: &[String],
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<FileInfo>>;
 }
 
 /// Substring terms shorter than this are matched without the trigram index.

@@ -235,3 +235,12 @@ pub(crate) async fn post_files(
 ) -> ApiResult<Json<Vec<FileInfo>>> {
     Ok(Json(s.app.post_files(&a, &post_id).await?))
 }
+
+pub(crate) async fn search(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(team_id): Path<String>,
+    crate::extract::Body(input): crate::extract::Body<conclave_core::SearchPostsInput>,
+) -> ApiResult<Json<conclave_core::FileInfoList>> {
+    Ok(Json(s.app.search_files(&a, &team_id, input).await?))
+}

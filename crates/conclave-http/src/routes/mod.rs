@@ -269,6 +269,7 @@ fn messaging() -> Router<AppState> {
         .route("/files/{file_id}/preview", get(files::preview))
         .route("/files/{file_id}/info", get(files::info))
         .route("/files/{file_id}/link", get(files::link))
+        .route("/teams/{team_id}/files/search", post(files::search))
         .route("/posts/{post_id}/pin", post(posts::pin))
         .route("/posts/{post_id}/unpin", post(posts::unpin))
         .route("/posts/{post_id}/reactions", get(posts::reactions))

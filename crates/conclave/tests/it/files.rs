@@ -300,6 +300,41 @@ both!(
             .await
             .expect(StatusCode::FORBIDDEN);
 
+        // File search finds attached files by (partial) name, in channels the searcher is in.
+        let team_id =
+            t.s.get(&format!("/channels/{}", t.channel), &t.alice)
+                .await
+                .json["team_id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+        let found =
+            t.s.post(
+                &format!("/teams/{team_id}/files/search"),
+                &t.bob,
+                json!({"terms": "CHAR"}),
+            )
+            .await;
+        found.expect(StatusCode::OK);
+        assert_eq!(found.json["order"], json!([fid]));
+        assert_eq!(found.json["file_infos"][&fid]["name"], "chart.png");
+        let unattached =
+            t.s.post(
+                &format!("/teams/{team_id}/files/search"),
+                &t.alice,
+                json!({"terms": "a.txt"}),
+            )
+            .await;
+        assert_eq!(unattached.json["order"], json!([]));
+        let outsider =
+            t.s.post(
+                &format!("/teams/{team_id}/files/search"),
+                &t.carol,
+                json!({"terms": "chart"}),
+            )
+            .await;
+        assert_eq!(outsider.json["order"], json!([]));
+
         // Public links are off by default.
         t.s.get(&format!("/files/{fid}/link"), &t.alice)
             .await
@@ -490,3 +525,93 @@ both!(
         assert_eq!(count_files(&files_dir), 0);
     }
 );
+
+/// The S3-compatible server `tests/with-s3.sh` starts (moto). Missing means the suite was not
+/// run the way `make test` runs it: a failure, never a skip.
+fn s3_url() -> String {
+    std::env::var("CONCLAVE_TEST_S3_URL").unwrap_or_else(|_| {
+        panic!("CONCLAVE_TEST_S3_URL is not set: run the tests through `bash tests/with-s3.sh` (make test does)")
+    })
+}
+
+/// Keys in a bucket, by listing it over plain HTTP (the S3 server accepts unsigned requests).
+async fn bucket_keys(bucket: &str) -> Vec<String> {
+    let body = reqwest::get(format!("{}/{bucket}?list-type=2", s3_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    body.split("<Key>")
+        .skip(1)
+        .map(|s| s.split("</Key>").next().unwrap().to_owned())
+        .collect()
+}
+
+both!(files_on_s3, |backend: Backend| async move {
+    let bucket = format!("conclave-{}", conclave_model::new_id());
+    let made = reqwest::Client::new()
+        .put(format!("{}/{bucket}", s3_url()))
+        .send()
+        .await
+        .expect("the S3 test server must be reachable");
+    assert!(
+        made.status().is_success(),
+        "creating bucket: {}",
+        made.status()
+    );
+    let t = setup(
+        TestServer::start_with(backend, |c| {
+            c.files.driver = "s3".into();
+            c.files.s3_endpoint = s3_url();
+            c.files.s3_bucket = bucket.clone();
+            c.files.s3_access_key_id = "test".into();
+            c.files.s3_secret_access_key = "test".into();
+            c.files.s3_allow_http = true;
+            c.files.s3_path_style = true;
+            c.files.cleanup_after_secs = 0;
+        })
+        .await,
+    )
+    .await;
+    let picture = png(640, 480);
+    let up = t
+        .upload(&t.alice, &[("s3.png", picture.clone())], &[])
+        .await;
+    up.expect(StatusCode::CREATED);
+    let fid = up.json["file_infos"][0]["id"].as_str().unwrap().to_owned();
+    // Original, thumbnail and preview are objects in the bucket, under the file's id.
+    let keys = bucket_keys(&bucket).await;
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    assert!(keys.iter().all(|k| k.contains(&fid)), "{keys:?}");
+    let got = t.raw(&t.alice, &format!("/files/{fid}")).await;
+    assert_eq!(got.status(), StatusCode::OK);
+    assert_eq!(got.bytes().await.unwrap().to_vec(), picture);
+    let thumb = t.raw(&t.alice, &format!("/files/{fid}/thumbnail")).await;
+    let img = image::load_from_memory(&thumb.bytes().await.unwrap()).unwrap();
+    assert_eq!((img.width(), img.height()), (120, 90));
+    let post =
+        t.s.post(
+            "/posts",
+            &t.alice,
+            json!({"channel_id": t.channel, "message": "on s3", "file_ids": [fid]}),
+        )
+        .await;
+    post.expect(StatusCode::CREATED);
+    assert_eq!(
+        t.raw(&t.bob, &format!("/files/{fid}")).await.status(),
+        StatusCode::OK
+    );
+    // Deleted with its post, then cleaned out of the bucket.
+    let pid = post.json["id"].as_str().unwrap().to_owned();
+    t.s.call(
+        Method::DELETE,
+        &format!("/posts/{pid}"),
+        Some(&t.alice),
+        None,
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert_eq!(t.s.app.clean_up_files().await.unwrap(), 1);
+    assert!(bucket_keys(&bucket).await.is_empty());
+});
