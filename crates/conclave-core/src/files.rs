@@ -313,14 +313,85 @@ impl App {
         Ok((info, bytes))
     }
 
-    /// `GET /files/{id}/link`: public links are off unless configured.
+    /// `GET /files/{id}/link`: a link anyone can open, signed so it cannot be guessed or
+    /// forged for another file. Off unless `files.enable_public_links`.
     pub async fn file_link(&self, actor: &Actor, file_id: &str) -> Result<String> {
-        self.file_info(actor, file_id).await?;
-        Err(Error::new(
-            ErrorKind::NotImplemented,
-            "api.file.get_public_link.disabled.app_error",
-            "Public links have been disabled.",
+        self.require_public_links()?;
+        let info = self.file_info(actor, file_id).await?;
+        if info.post_id.is_empty() {
+            return Err(Error::bad_request(
+                "api.file.get_public_link.no_post.app_error",
+                "Only files attached to a post can be shared.",
+            ));
+        }
+        Ok(format!(
+            "{}/files/{}/public?h={}",
+            self.config.site_url.trim_end_matches('/'),
+            info.id,
+            self.link_signature(&info.id)
         ))
+    }
+
+    fn require_public_links(&self) -> Result<()> {
+        if self.config.files.enable_public_links {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::NotImplemented,
+                "api.file.get_public_link.disabled.app_error",
+                "Public links have been disabled.",
+            ))
+        }
+    }
+
+    fn link_signature(&self, file_id: &str) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(self.public_link_salt.as_bytes())
+            .expect("HMAC takes any key length");
+        mac.update(file_id.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// `GET /files/{id}/public?h=…`: the bytes behind a public link, without a session.
+    pub async fn public_file(&self, file_id: &str, signature: &str) -> Result<(FileInfo, Bytes)> {
+        self.require_public_links()?;
+        let bad_link = || {
+            Error::bad_request(
+                "api.file.get_file.public_invalid.app_error",
+                "The public link does not appear to be valid.",
+            )
+        };
+        if !is_valid_id(file_id) {
+            return Err(bad_link());
+        }
+        let expected = self.link_signature(file_id);
+        let same = expected.len() == signature.len()
+            && expected
+                .bytes()
+                .zip(signature.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if !same {
+            return Err(bad_link());
+        }
+        let info = self
+            .store
+            .files()
+            .get(file_id)
+            .await
+            .or_not_found(file_not_found)?;
+        if info.delete_at > 0 || info.post_id.is_empty() {
+            return Err(file_not_found());
+        }
+        let bytes = self
+            .files
+            .get(&ObjectPath::from(info.path.as_str()))
+            .await
+            .map_err(storage_error)?
+            .bytes()
+            .await
+            .map_err(storage_error)?;
+        Ok((info, bytes))
     }
 
     /// The live files of a post the actor can read.

@@ -108,6 +108,8 @@ pub struct App {
     hub: Arc<Hub>,
     /// Where uploaded files' bytes live.
     files: Arc<dyn object_store::ObjectStore>,
+    /// Signs public file links; generated once per installation.
+    public_link_salt: String,
 }
 
 impl App {
@@ -125,12 +127,17 @@ impl App {
             server_version: MATTERMOST_API_VERSION.into(),
         }));
         let files = files::open_storage(&config)?;
+        let public_link_salt = store
+            .system()
+            .get_or_insert("PublicLinkSalt", &conclave_model::new_random_id())
+            .await?;
         Ok(App {
             store,
             config: Arc::new(config),
             diagnostic_id,
             hub,
             files,
+            public_link_salt,
         })
     }
 

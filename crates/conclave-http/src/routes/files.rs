@@ -244,3 +244,14 @@ pub(crate) async fn search(
 ) -> ApiResult<Json<conclave_core::FileInfoList>> {
     Ok(Json(s.app.search_files(&a, &team_id, input).await?))
 }
+
+/// `GET /files/{id}/public?h=…` (outside `/api/v4`, no session): a shared file.
+pub(crate) async fn public(
+    State(s): State<AppState>,
+    Path(file_id): Path<String>,
+    p: Params,
+) -> ApiResult<Response> {
+    let (info, bytes) = s.app.public_file(&file_id, p.str("h")).await?;
+    let mime = info.mime_type.clone();
+    Ok(serve(&info, bytes, &mime, false))
+}

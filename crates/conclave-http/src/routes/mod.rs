@@ -323,6 +323,7 @@ pub(crate) fn router(state: AppState) -> Router {
     );
     Router::new()
         .nest("/api/v4", api().merge(files))
+        .route("/files/{file_id}/public", get(files::public))
         .route("/api/v4", get(api_not_found))
         .fallback(ui::index)
         .layer(axum::middleware::from_fn_with_state(

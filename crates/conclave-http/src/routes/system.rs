@@ -123,7 +123,8 @@ fn client_config(app: &App, full: bool) -> BTreeMap<&'static str, String> {
     m.insert("EnableFileAttachments", "true".into());
     m.insert("EnableMobileFileUpload", "true".into());
     m.insert("EnableMobileFileDownload", "true".into());
-    m.insert("MaxFileSize", (100u64 << 20).to_string());
+    m.insert("MaxFileSize", c.files.max_file_size.to_string());
+    m.insert("EnablePublicLink", flag(c.files.enable_public_links));
     m.insert("MaxPostSize", "16383".into());
     m.insert("EnableCustomEmoji", "false".into());
     m.insert("EnableEmojiPicker", "true".into());

@@ -615,3 +615,64 @@ both!(files_on_s3, |backend: Backend| async move {
     assert_eq!(t.s.app.clean_up_files().await.unwrap(), 1);
     assert!(bucket_keys(&bucket).await.is_empty());
 });
+
+both!(public_links_are_signed, |backend: Backend| async move {
+    let t = setup(
+        TestServer::start_with(backend, |c| {
+            c.files.enable_public_links = true;
+            c.site_url = "http://chat.example.com".into();
+        })
+        .await,
+    )
+    .await;
+    let up = t
+        .upload(&t.alice, &[("share.txt", b"shared".to_vec())], &[])
+        .await;
+    let fid = up.json["file_infos"][0]["id"].as_str().unwrap().to_owned();
+    // Only attached files can be shared.
+    t.s.get(&format!("/files/{fid}/link"), &t.alice)
+        .await
+        .expect_error(
+            StatusCode::BAD_REQUEST,
+            "api.file.get_public_link.no_post.app_error",
+        );
+    t.s.post(
+        "/posts",
+        &t.alice,
+        json!({"channel_id": t.channel, "message": "shared", "file_ids": [fid]}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    let link = t.s.get(&format!("/files/{fid}/link"), &t.alice).await;
+    link.expect(StatusCode::OK);
+    let url = link.json["link"].as_str().unwrap().to_owned();
+    let path = url
+        .strip_prefix("http://chat.example.com")
+        .expect("absolute, on the site URL");
+    assert!(path.starts_with(&format!("/files/{fid}/public?h=")));
+    // Anyone with the link, no session needed.
+    let got = reqwest::get(format!("{}{path}", t.s.base)).await.unwrap();
+    assert_eq!(got.status(), StatusCode::OK);
+    assert_eq!(
+        header(&got, "content-disposition").split(';').next(),
+        Some("attachment")
+    );
+    assert_eq!(got.bytes().await.unwrap().as_ref(), b"shared");
+    // A forged or altered signature gets nothing.
+    let forged = reqwest::get(format!("{}/files/{fid}/public?h=AAAA", t.s.base))
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    let other = t
+        .upload(&t.alice, &[("other.txt", b"other".to_vec())], &[])
+        .await;
+    let other_id = other.json["file_infos"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let h = path.split("h=").nth(1).unwrap();
+    let reused = reqwest::get(format!("{}/files/{other_id}/public?h={h}", t.s.base))
+        .await
+        .unwrap();
+    assert_eq!(reused.status(), StatusCode::BAD_REQUEST);
+});
