@@ -45,45 +45,14 @@ pub(crate) async fn upload(
         let mut form = Multipart::from_request(req, &s)
             .await
             .map_err(|_| bad_form("The upload is not a valid multipart form."))?;
-        while let Some(mut field) = form
-            .next_field()
-            .await
-            .map_err(|_| bad_form("The upload form could not be read."))?
+        if let Err(e) = read_form(&s, &mut form, &mut channel_id, &mut client_ids, &mut files).await
         {
-            let name = field.name().unwrap_or("").to_owned();
-            match field.file_name().map(str::to_owned) {
-                Some(file_name) => {
-                    if files.len() >= MAX_FILES_PER_POST {
-                        return Err(Error::bad_request(
-                            "api.file.upload_file.too_many_files.app_error",
-                            format!("At most {MAX_FILES_PER_POST} files per upload."),
-                        )
-                        .into());
-                    }
-                    // Read in chunks so an oversized file is refused without buffering it all.
-                    let mut data = Vec::new();
-                    while let Some(chunk) = field
-                        .chunk()
-                        .await
-                        .map_err(|_| bad_form("The upload form could not be read."))?
-                    {
-                        data.extend_from_slice(&chunk);
-                        s.app.check_upload_size(data.len() as u64)?;
-                    }
-                    files.push((file_name, Bytes::from(data)));
-                }
-                None => {
-                    let value = field
-                        .text()
-                        .await
-                        .map_err(|_| bad_form("The upload form could not be read."))?;
-                    match name.as_str() {
-                        "channel_id" => channel_id = value,
-                        "client_ids" => client_ids.push(value),
-                        _ => return Err(bad_form("Unknown field in the upload form.")),
-                    }
-                }
+            // Read what the client is still sending (up to the route's limit) before
+            // answering, so it gets the error instead of a connection reset mid-upload.
+            while let Ok(Some(mut field)) = form.next_field().await {
+                while let Ok(Some(_)) = field.chunk().await {}
             }
+            return Err(e);
         }
     } else {
         let file_name = params
@@ -120,6 +89,57 @@ pub(crate) async fn upload(
             client_ids,
         }),
     ))
+}
+
+/// Reads the multipart form into its parts, refusing oversized files as they stream in.
+async fn read_form(
+    s: &AppState,
+    form: &mut Multipart,
+    channel_id: &mut String,
+    client_ids: &mut Vec<String>,
+    files: &mut Vec<(String, Bytes)>,
+) -> Result<(), ApiError> {
+    while let Some(mut field) = form
+        .next_field()
+        .await
+        .map_err(|_| bad_form("The upload form could not be read."))?
+    {
+        let name = field.name().unwrap_or("").to_owned();
+        match field.file_name().map(str::to_owned) {
+            Some(file_name) => {
+                if files.len() >= MAX_FILES_PER_POST {
+                    return Err(Error::bad_request(
+                        "api.file.upload_file.too_many_files.app_error",
+                        format!("At most {MAX_FILES_PER_POST} files per upload."),
+                    )
+                    .into());
+                }
+                // Read in chunks so an oversized file is refused without buffering it all.
+                let mut data = Vec::new();
+                while let Some(chunk) = field
+                    .chunk()
+                    .await
+                    .map_err(|_| bad_form("The upload form could not be read."))?
+                {
+                    data.extend_from_slice(&chunk);
+                    s.app.check_upload_size(data.len() as u64)?;
+                }
+                files.push((file_name, Bytes::from(data)));
+            }
+            None => {
+                let value = field
+                    .text()
+                    .await
+                    .map_err(|_| bad_form("The upload form could not be read."))?;
+                match name.as_str() {
+                    "channel_id" => *channel_id = value,
+                    "client_ids" => client_ids.push(value),
+                    _ => return Err(bad_form("Unknown field in the upload form.")),
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The bytes of a file with headers that keep our origin safe: only raster images render
