@@ -295,12 +295,61 @@ impl App {
 
     /// `POST /users/search` and autocomplete: substring match on names; emails only where
     /// the viewer may see them.
+    /// Keeps the users `scope` admits (team and channel membership filters), at most `limit`.
+    async fn scoped(
+        &self,
+        actor: &Actor,
+        users: Vec<User>,
+        scope: &UserScope,
+        limit: i64,
+    ) -> Result<Vec<User>> {
+        let mut users = users;
+        let ids = |us: &[User]| us.iter().map(|u| u.id.clone()).collect::<Vec<_>>();
+        for (team, wanted) in [(&scope.in_team, true), (&scope.not_in_team, false)] {
+            if team.is_empty() || users.is_empty() {
+                continue;
+            }
+            self.require_in_team(actor, team, crate::permissions::VIEW_TEAM)
+                .await?;
+            let members: Vec<String> = self
+                .store
+                .teams()
+                .members_by_ids(team, &ids(&users))
+                .await?
+                .into_iter()
+                .filter(|m| m.delete_at == 0)
+                .map(|m| m.user_id)
+                .collect();
+            users.retain(|u| members.contains(&u.id) == wanted);
+        }
+        for (channel, wanted) in [(&scope.in_channel, true), (&scope.not_in_channel, false)] {
+            if channel.is_empty() || users.is_empty() {
+                continue;
+            }
+            self.channel_access(actor, channel)
+                .await?
+                .require_read(actor)?;
+            let members: Vec<String> = self
+                .store
+                .channels()
+                .members_by_ids(channel, &ids(&users))
+                .await?
+                .into_iter()
+                .map(|m| m.user_id)
+                .collect();
+            users.retain(|u| members.contains(&u.id) == wanted);
+        }
+        users.truncate(limit as usize);
+        Ok(users)
+    }
+
     pub async fn search_users(
         &self,
         actor: &Actor,
         term: &str,
         allow_inactive: bool,
         limit: i64,
+        scope: &UserScope,
     ) -> Result<Vec<User>> {
         actor.require(VIEW_MEMBERS)?;
         let term = term.trim().trim_start_matches('@');
@@ -317,8 +366,9 @@ impl App {
         let users = self
             .store
             .users()
-            .search(term, include_email, allow_inactive, limit)
+            .search(term, include_email, allow_inactive, scope.fetch(limit))
             .await?;
+        let users = self.scoped(actor, users, scope, limit).await?;
         Ok(self.users_for_viewer(actor, users))
     }
 
@@ -327,6 +377,7 @@ impl App {
         actor: &Actor,
         name: &str,
         limit: i64,
+        scope: &UserScope,
     ) -> Result<Vec<User>> {
         actor.require(VIEW_MEMBERS)?;
         let name = name.trim().trim_start_matches('@');
@@ -338,7 +389,12 @@ impl App {
         } else {
             limit.min(SEARCH_LIMIT_MAX)
         };
-        let users = self.store.users().search(name, false, false, limit).await?;
+        let users = self
+            .store
+            .users()
+            .search(name, false, false, scope.fetch(limit))
+            .await?;
+        let users = self.scoped(actor, users, scope, limit).await?;
         Ok(self.users_for_viewer(actor, users))
     }
 
@@ -512,6 +568,29 @@ impl App {
                 .or_not_found(Error::user_not_found),
             other => Ok(other?),
         }
+    }
+}
+
+/// Membership filters of user search and autocomplete (ids; empty = no filter).
+#[derive(Debug, Clone, Default)]
+pub struct UserScope {
+    pub in_team: String,
+    pub not_in_team: String,
+    pub in_channel: String,
+    pub not_in_channel: String,
+}
+
+impl UserScope {
+    fn is_empty(&self) -> bool {
+        self.in_team.is_empty()
+            && self.not_in_team.is_empty()
+            && self.in_channel.is_empty()
+            && self.not_in_channel.is_empty()
+    }
+
+    /// How many matches to read before filtering, so a filtered page is rarely short.
+    fn fetch(&self, limit: i64) -> i64 {
+        if self.is_empty() { limit } else { limit * 5 }
     }
 }
 

@@ -32,7 +32,7 @@ use conclave_model::{Session, User};
 use conclave_realtime::{Event, Hub, HubConfig};
 use conclave_store::Store;
 
-pub use accounts::{NewUser, UserListQuery};
+pub use accounts::{NewUser, UserListQuery, UserScope};
 pub use auth::{ClientInfo, LoginRequest};
 pub use channels::NewChannel;
 pub use config::Config;

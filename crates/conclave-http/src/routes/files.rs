@@ -29,10 +29,19 @@ fn bad_form(message: &str) -> ApiError {
 /// bytes of one file with `?channel_id=…&filename=…`.
 pub(crate) async fn upload(
     State(s): State<AppState>,
-    Auth(a): Auth,
+    auth: Result<Auth, ApiError>,
     Params(params): Params,
     req: Request,
 ) -> ApiResult<(StatusCode, Json<UploadResponse>)> {
+    let a = match auth {
+        Ok(Auth(a)) => a,
+        Err(e) => {
+            // Like Go's server, read a little of what the client is sending before refusing,
+            // so it reads our error rather than a reset connection.
+            let _ = axum::body::to_bytes(req.into_body(), 256 * 1024).await;
+            return Err(e);
+        }
+    };
     let is_multipart = req
         .headers()
         .get(header::CONTENT_TYPE)

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use conclave_core::{ClientInfo, LoginRequest, NewUser, UserListQuery};
+use conclave_core::{ClientInfo, LoginRequest, NewUser, UserListQuery, UserScope};
 use conclave_model::{User, UserPatch};
 use serde::Deserialize;
 use serde_json::Value;
@@ -230,6 +230,10 @@ pub(crate) struct SearchBody {
     term: String,
     allow_inactive: bool,
     limit: i64,
+    team_id: String,
+    not_in_team_id: String,
+    in_channel_id: String,
+    not_in_channel_id: String,
 }
 
 pub(crate) async fn search(
@@ -240,7 +244,18 @@ pub(crate) async fn search(
     Ok(Json(
         state
             .app
-            .search_users(&actor, &body.term, body.allow_inactive, body.limit)
+            .search_users(
+                &actor,
+                &body.term,
+                body.allow_inactive,
+                body.limit,
+                &UserScope {
+                    in_team: body.team_id,
+                    not_in_team: body.not_in_team_id,
+                    in_channel: body.in_channel_id,
+                    not_in_channel: body.not_in_channel_id,
+                },
+            )
             .await?,
     ))
 }
@@ -250,13 +265,33 @@ pub(crate) async fn autocomplete(
     Auth(actor): Auth,
     params: Params,
 ) -> ApiResult<Json<Value>> {
+    let (name, limit) = (params.str("name"), params.int("limit", 100)?);
+    let in_team = params.str("in_team").to_owned();
+    let in_channel = params.str("in_channel").to_owned();
+    let scope = UserScope {
+        in_team: in_team.clone(),
+        in_channel: in_channel.clone(),
+        ..UserScope::default()
+    };
     let users = state
         .app
-        .autocomplete_users(&actor, params.str("name"), params.int("limit", 100)?)
+        .autocomplete_users(&actor, name, limit, &scope)
         .await?;
     let mut body = serde_json::json!({ "users": users });
-    if !params.str("in_channel").is_empty() {
-        body["out_of_channel"] = serde_json::json!([]);
+    if !in_channel.is_empty() {
+        // Mattermost also lists the team's people who are not in the channel yet.
+        let outside = UserScope {
+            in_team,
+            not_in_channel: in_channel,
+            ..UserScope::default()
+        };
+        body["out_of_channel"] = serde_json::to_value(
+            state
+                .app
+                .autocomplete_users(&actor, name, limit, &outside)
+                .await?,
+        )
+        .expect("users serialise");
     }
     Ok(Json(body))
 }

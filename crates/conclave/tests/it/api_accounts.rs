@@ -1,7 +1,7 @@
 //! Accounts over the API: sign-up, login, profiles, sessions, tokens, MFA.
 
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::both;
 use crate::support::{Backend, PASSWORD, TestServer, user_body};
@@ -233,14 +233,74 @@ both!(user_lookups_and_visibility, |backend: Backend| async move {
 
     let found = s.post("/users/search", &bob, json!({"term": "bob"})).await;
     assert_eq!(found.json.as_array().unwrap().len(), 2);
-    let auto = s.get("/users/autocomplete?name=bobb&in_team=x", &bob).await;
-    assert_eq!(auto.json["users"].as_array().unwrap().len(), 1);
-    assert!(auto.json.get("out_of_channel").is_none());
-    let auto = s
-        .get("/users/autocomplete?name=adm&in_channel=x", &bob)
+
+    // Team and channel filters: a team with admin and bob; bobby is on no team.
+    let team = s
+        .post(
+            "/teams",
+            &admin,
+            json!({"name": "lookups", "display_name": "Lookups", "type": "O"}),
+        )
         .await;
-    assert_eq!(auto.json["users"][0]["username"], "admin");
-    assert_eq!(auto.json["out_of_channel"], json!([]));
+    let team_id = team.json["id"].as_str().unwrap().to_owned();
+    s.post(
+        &format!("/teams/{team_id}/members"),
+        &admin,
+        json!({"team_id": team_id, "user_id": bob_id}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    let names_of = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["username"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let in_team = s
+        .post(
+            "/users/search",
+            &bob,
+            json!({"term": "bob", "team_id": team_id}),
+        )
+        .await;
+    assert_eq!(names_of(&in_team.json), ["bob"]);
+    let not_in_team = s
+        .post(
+            "/users/search",
+            &bob,
+            json!({"term": "bob", "not_in_team_id": team_id}),
+        )
+        .await;
+    assert_eq!(names_of(&not_in_team.json), ["bobby"]);
+    let auto = s
+        .get(
+            &format!("/users/autocomplete?name=bob&in_team={team_id}"),
+            &bob,
+        )
+        .await;
+    assert_eq!(names_of(&auto.json["users"]), ["bob"]);
+    assert!(auto.json.get("out_of_channel").is_none());
+    let off_topic = s
+        .get(&format!("/teams/{team_id}/channels/name/off-topic"), &admin)
+        .await;
+    let off_topic = off_topic.json["id"].as_str().unwrap().to_owned();
+    s.call(
+        Method::DELETE,
+        &format!("/channels/{off_topic}/members/{bob_id}"),
+        Some(&bob),
+        None,
+    )
+    .await
+    .expect(StatusCode::OK);
+    let auto = s
+        .get(
+            &format!("/users/autocomplete?name=b&in_team={team_id}&in_channel={off_topic}"),
+            &admin,
+        )
+        .await;
+    assert_eq!(names_of(&auto.json["users"]), Vec::<String>::new());
+    assert_eq!(names_of(&auto.json["out_of_channel"]), ["bob"]);
     s.stop().await;
 });
 

@@ -6,6 +6,10 @@
 // alice (first user, system admin) creates team `file-day` with the private channel `vault`
 // (alice and bob) and the public channel `lobby` (alice and bob); carol is on the team but in
 // neither channel; dave is on no team at all.
+//
+// Refused uploads are sent several times over: fetch streams a FormData body, so a server that
+// answers and closes the connection before it has read the body makes fetch fail (EPIPE)
+// instead of handing the client the answer, but only some of the time.
 
 import {describe, it, before, after} from 'node:test';
 import assert from 'node:assert/strict';
@@ -380,8 +384,9 @@ describe('files through Client4', () => {
     it('8. getFilePublicLink: public links are disabled (501)', async () => {
         await rejectsWith(alice.getFilePublicLink(pictureInfo.id), {status: 501, id: 'api.file.get_public_link.disabled.app_error'});
         await rejectsWith(bob.getFilePublicLink(pictureInfo.id), {status: 501, id: 'api.file.get_public_link.disabled.app_error'});
-        // ...and a caller who cannot read the file does not learn even that.
-        await rejectsWith(carol.getFilePublicLink(pictureInfo.id), {status: 403});
+        // As upstream (api4 getFileLink), the setting is checked before the file: a caller who
+        // cannot read the file gets the same 501 and learns nothing about it.
+        await rejectsWith(carol.getFilePublicLink(pictureInfo.id), {status: 501, id: 'api.file.get_public_link.disabled.app_error'});
     });
 
     it("9. file_ids that are not the poster's own unattached uploads to that channel are refused (nothing written)", async () => {
@@ -406,14 +411,22 @@ describe('files through Client4', () => {
         assert.equal((await fileInfo(bob, mine.id)).post_id, ok.id);
     });
 
-    it('10. uploading needs permission to post in the channel; more than 10 files is refused', async () => {
+    it('10a. uploading needs permission to post in the channel', async () => {
         await rejectsWith(carol.uploadFile(form(vault.id, [['x.txt', Buffer.from('x'), 'text/plain']])), {status: 403, id: PERMISSIONS});
         await rejectsWith(dave.uploadFile(form(lobby.id, [['x.txt', Buffer.from('x'), 'text/plain']])), {status: 403, id: PERMISSIONS});
+    });
+
+    it('10b. ten files in one upload are fine; eleven are refused (400, every time)', async () => {
         const eleven = Array.from({length: 11}, (_, i) => [`f${i}.txt`, Buffer.from(`file ${i}`), 'text/plain']);
         await refusedEveryTime(5, () => alice.uploadFile(form(vault.id, eleven)), {status: 400, id: 'api.file.upload_file.too_many_files.app_error'});
         const ten = await alice.uploadFile(form(vault.id, eleven.slice(0, 10)));
         assert.equal(ten.file_infos.length, 10);
         assert.deepEqual(ten.file_infos.map((f) => f.name), eleven.slice(0, 10).map(([n]) => n));
+    });
+
+    it('10c. uploading without a session is refused with 401 (every time)', async () => {
+        await refusedEveryTime(5, () => client(srv).uploadFile(form(lobby.id, [['x.txt', Buffer.from('x'), 'text/plain']])),
+            {status: 401, id: 'api.context.session_expired.app_error'});
     });
 
     it('11. deleting the post makes its files 404', async () => {
@@ -448,13 +461,15 @@ describe('upload size limit (max_file_size = 2048)', () => {
         }
     });
 
-    it('exactly the limit is accepted; one byte more is refused with 413', async () => {
+    it('a file of exactly the limit is accepted', async () => {
         const exact = crypto.randomBytes(2048);
         const ok = await admin2.uploadFile(form(chan2.id, [['exact.bin', exact, 'application/octet-stream']]));
         assert.equal(lastStatus, 201);
         assert.equal(ok.file_infos[0].size, 2048);
         assert.deepEqual((await get(admin2, admin2.getFileUrl(ok.file_infos[0].id))).body, exact);
+    });
 
+    it('one byte more, or far more, is refused with 413 every time (never a cut-off connection)', async () => {
         await refusedEveryTime(5, () => admin2.uploadFile(form(chan2.id, [['over.bin', crypto.randomBytes(2049), 'application/octet-stream']])), {status: 413, id: TOO_LARGE});
         // Far over the limit (100x, still well within what the server reads of a request body).
         await refusedEveryTime(5, () => admin2.uploadFile(form(chan2.id, [['big.bin', crypto.randomBytes(200 << 10), 'application/octet-stream']])), {status: 413, id: TOO_LARGE});
