@@ -196,20 +196,7 @@ impl Server {
         token: Option<&str>,
         body: Value,
     ) -> anyhow::Result<Value> {
-        let mut req = self
-            .http
-            .request(method.parse()?, self.url(path))
-            .json(&body);
-        if let Some(t) = token.or(Some(&self.admin)).filter(|t| !t.is_empty()) {
-            req = req.bearer_auth(t);
-        }
-        let r = req.send().await?;
-        let status = r.status();
-        let v: Value = r.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            bail!("{method} {path}: {status} {v}");
-        }
-        Ok(v)
+        self.clone_handle().call(method, path, token, body).await
     }
 
     /// `n` users in one team, each with a personal access token: (user id, token).

@@ -249,6 +249,16 @@ impl App {
         Ok(())
     }
 
+    async fn read_object(&self, path: &str) -> Result<Bytes> {
+        self.files
+            .get(&ObjectPath::from(path))
+            .await
+            .map_err(storage_error)?
+            .bytes()
+            .await
+            .map_err(storage_error)
+    }
+
     async fn put(&self, path: &str, data: Bytes) -> Result<()> {
         self.files
             .put(&ObjectPath::from(path), data.into())
@@ -302,14 +312,7 @@ impl App {
             FileRendition::Thumbnail => info.thumbnail_path.clone(),
             FileRendition::Preview => info.preview_path.clone(),
         };
-        let bytes = self
-            .files
-            .get(&ObjectPath::from(path.as_str()))
-            .await
-            .map_err(storage_error)?
-            .bytes()
-            .await
-            .map_err(storage_error)?;
+        let bytes = self.read_object(&path).await?;
         Ok((info, bytes))
     }
 
@@ -383,14 +386,7 @@ impl App {
         if info.delete_at > 0 || info.post_id.is_empty() {
             return Err(file_not_found());
         }
-        let bytes = self
-            .files
-            .get(&ObjectPath::from(info.path.as_str()))
-            .await
-            .map_err(storage_error)?
-            .bytes()
-            .await
-            .map_err(storage_error)?;
+        let bytes = self.read_object(&info.path).await?;
         Ok((info, bytes))
     }
 
@@ -429,16 +425,7 @@ impl App {
 
 /// `YYYYMMDD` of a time, as Mattermost lays out its file tree.
 fn day_folder(ms: i64) -> String {
-    let days = ms.div_euclid(86_400_000);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = conclave_model::time::civil_date(ms);
     format!("{y:04}{m:02}{d:02}")
 }
 

@@ -216,16 +216,23 @@ pub(crate) async fn get_file(
     Ok(serve(&info, bytes, &mime, download))
 }
 
+/// Thumbnails and previews are JPEG renditions made at upload.
+async fn rendition(
+    s: &AppState,
+    a: &conclave_core::Actor,
+    file_id: &str,
+    which: FileRendition,
+) -> ApiResult<Response> {
+    let (info, bytes) = s.app.file_content(a, file_id, which).await?;
+    Ok(serve(&info, bytes, "image/jpeg", false))
+}
+
 pub(crate) async fn thumbnail(
     State(s): State<AppState>,
     Auth(a): Auth,
     Path(file_id): Path<String>,
 ) -> ApiResult<Response> {
-    let (info, bytes) = s
-        .app
-        .file_content(&a, &file_id, FileRendition::Thumbnail)
-        .await?;
-    Ok(serve(&info, bytes, "image/jpeg", false))
+    rendition(&s, &a, &file_id, FileRendition::Thumbnail).await
 }
 
 pub(crate) async fn preview(
@@ -233,11 +240,7 @@ pub(crate) async fn preview(
     Auth(a): Auth,
     Path(file_id): Path<String>,
 ) -> ApiResult<Response> {
-    let (info, bytes) = s
-        .app
-        .file_content(&a, &file_id, FileRendition::Preview)
-        .await?;
-    Ok(serve(&info, bytes, "image/jpeg", false))
+    rendition(&s, &a, &file_id, FileRendition::Preview).await
 }
 
 pub(crate) async fn info(

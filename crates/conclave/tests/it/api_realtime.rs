@@ -34,33 +34,9 @@ async fn world(s: TestServer) -> World {
     let bob_id = s.create_user(&alice, "bob").await;
     let carol_id = s.create_user(&alice, "carol").await;
     let (bob, carol) = (s.login("bob").await, s.login("carol").await);
-    let team = s
-        .post(
-            "/teams",
-            &alice,
-            json!({"name": "rt", "display_name": "RT", "type": "O"}),
-        )
-        .await;
-    team.expect(StatusCode::CREATED);
-    let team_id = id(&team.json);
-    for u in [&bob_id, &carol_id] {
-        s.post(
-            &format!("/teams/{team_id}/members"),
-            &alice,
-            json!({"team_id": team_id, "user_id": u}),
-        )
-        .await
-        .expect(StatusCode::CREATED);
-    }
-    let chat = s
-        .post(
-            "/channels",
-            &alice,
-            json!({"team_id": team_id, "name": "chat", "display_name": "Chat", "type": "O"}),
-        )
-        .await;
-    chat.expect(StatusCode::CREATED);
-    let chat = id(&chat.json);
+    let team_id = s.team(&alice, "rt").await;
+    s.join_team(&alice, &team_id, &[&bob_id, &carol_id]).await;
+    let chat = s.channel(&alice, &team_id, "chat", "O").await;
     s.post(
         &format!("/channels/{chat}/members"),
         &alice,
@@ -276,7 +252,7 @@ both!(
         assert_eq!(post["message"], "hello @bob");
         let d = &posted["data"];
         assert_eq!(d["channel_type"], "O");
-        assert_eq!(d["channel_display_name"], "Chat");
+        assert_eq!(d["channel_display_name"], "chat");
         assert_eq!(d["channel_name"], "chat");
         assert_eq!(d["sender_name"], "@admin");
         assert_eq!(d["team_id"], w.team_id.as_str());

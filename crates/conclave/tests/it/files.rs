@@ -23,32 +23,9 @@ async fn setup(s: TestServer) -> Setup {
     let bob_id = s.create_user(&alice, "bob").await;
     let carol_id = s.create_user(&alice, "carol").await;
     let (bob, carol) = (s.login("bob").await, s.login("carol").await);
-    let team = s
-        .post(
-            "/teams",
-            &alice,
-            json!({"name": "filehub", "display_name": "Files", "type": "O"}),
-        )
-        .await;
-    let team_id = team.json["id"].as_str().unwrap().to_owned();
-    for u in [&bob_id, &carol_id] {
-        s.post(
-            &format!("/teams/{team_id}/members"),
-            &alice,
-            json!({"team_id": team_id, "user_id": u}),
-        )
-        .await
-        .expect(StatusCode::CREATED);
-    }
-    let ch = s
-        .post(
-            "/channels",
-            &alice,
-            json!({"team_id": team_id, "name": "vault", "display_name": "Vault", "type": "P"}),
-        )
-        .await;
-    ch.expect(StatusCode::CREATED);
-    let channel = ch.json["id"].as_str().unwrap().to_owned();
+    let team_id = s.team(&alice, "filehub").await;
+    s.join_team(&alice, &team_id, &[&bob_id, &carol_id]).await;
+    let channel = s.channel(&alice, &team_id, "vault", "P").await;
     s.post(
         &format!("/channels/{channel}/members"),
         &alice,

@@ -53,32 +53,9 @@ async fn corpus(backend: Backend) -> Corpus {
     let bob_id = s.create_user(&alice, "bob").await;
     let carol_id = s.create_user(&alice, "carol").await;
     let (bob, carol) = (s.login("bob").await, s.login("carol").await);
-    let team = s
-        .post(
-            "/teams",
-            &alice,
-            json!({"name": "search", "display_name": "Search", "type": "O"}),
-        )
-        .await;
-    team.expect(StatusCode::CREATED);
-    let team_id = team.json["id"].as_str().unwrap().to_owned();
-    for u in [&bob_id, &carol_id] {
-        s.post(
-            &format!("/teams/{team_id}/members"),
-            &alice,
-            json!({"team_id": team_id, "user_id": u}),
-        )
-        .await
-        .expect(StatusCode::CREATED);
-    }
-    let secret = s
-        .post(
-            "/channels",
-            &alice,
-            json!({"team_id": team_id, "name": "secret", "display_name": "Secret", "type": "P"}),
-        )
-        .await;
-    secret.expect(StatusCode::CREATED);
+    let team_id = s.team(&alice, "search").await;
+    s.join_team(&alice, &team_id, &[&bob_id, &carol_id]).await;
+    let secret = s.channel(&alice, &team_id, "secret", "P").await;
     let mut channel_ids = std::collections::HashMap::new();
     for name in ["town-square", "off-topic"] {
         let c = s
@@ -86,7 +63,7 @@ async fn corpus(backend: Backend) -> Corpus {
             .await;
         channel_ids.insert(name, c.json["id"].as_str().unwrap().to_owned());
     }
-    channel_ids.insert("secret", secret.json["id"].as_str().unwrap().to_owned());
+    channel_ids.insert("secret", secret);
     for (author, channel, message) in MESSAGES {
         let token = if *author == "alice" { &alice } else { &bob };
         s.post(
@@ -246,17 +223,7 @@ const HOSTILE: &[&str] = &[
 ];
 
 fn today_utc() -> String {
-    let days = conclave_model::now_ms() / 86_400_000;
-    // Civil from days (Howard Hinnant).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
+    let (y, m, d) = conclave_model::time::civil_date(conclave_model::now_ms());
     format!("{y:04}-{m:02}-{d:02}")
 }
 

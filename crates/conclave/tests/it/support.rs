@@ -224,6 +224,45 @@ impl TestServer {
             .expect("login answers with a Token header")
     }
 
+    /// Creates an open team as `token`; returns its id.
+    pub async fn team(&self, token: &str, name: &str) -> String {
+        let r = self
+            .post(
+                "/teams",
+                token,
+                json!({"name": name, "display_name": name, "type": "O"}),
+            )
+            .await;
+        r.expect(StatusCode::CREATED);
+        r.json["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Adds users to a team as `token`.
+    pub async fn join_team(&self, token: &str, team_id: &str, user_ids: &[&str]) {
+        for u in user_ids {
+            self.post(
+                &format!("/teams/{team_id}/members"),
+                token,
+                json!({"team_id": team_id, "user_id": u}),
+            )
+            .await
+            .expect(StatusCode::CREATED);
+        }
+    }
+
+    /// Creates a channel (`O` or `P`) in a team as `token`; returns its id.
+    pub async fn channel(&self, token: &str, team_id: &str, name: &str, kind: &str) -> String {
+        let r = self
+            .post(
+                "/channels",
+                token,
+                json!({"team_id": team_id, "name": name, "display_name": name, "type": kind}),
+            )
+            .await;
+        r.expect(StatusCode::CREATED);
+        r.json["id"].as_str().unwrap().to_owned()
+    }
+
     /// First user (admin) signed up and logged in: (user id, token).
     pub async fn admin(&self) -> (String, String) {
         let r = self.signup("admin").await;
