@@ -211,6 +211,11 @@ impl Hub {
     /// Delivers an event to every connection its broadcast selects, after applying the
     /// membership changes it carries.
     pub fn publish(&self, event: Event) {
+        // Nobody connected: nothing to number, deliver or track (membership only concerns
+        // connected users), so skip the serialisation too.
+        if self.read().users.is_empty() {
+            return;
+        }
         let full = event.encode(&event.data);
         let restricted = event.restricted.as_ref().map(|d| event.encode(d));
         if event.membership.is_empty() {
