@@ -1,7 +1,8 @@
 use async_trait::async_trait;
 use conclave_model::Post;
 use conclave_store::{
-    NewPost, PostPage, PostSearch, PostStore, StoreError, StoreResult, like_pattern,
+    NewPost, PostPage, PostSearch, PostStore, SearchDialect, StoreError, StoreResult, like_pattern,
+    post_search_clauses,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
@@ -450,91 +451,46 @@ enum Arg {
     Texts(Vec<String>),
 }
 
-/// Parameters numbered as they are bound.
+/// PostgreSQL's way of testing text: `ILIKE '%…%'`, which the trigram indexes serve for three or
+/// more characters (wildcards in the text escaped). Parameters are numbered as they are bound.
 #[derive(Default)]
-struct Args(Vec<Arg>);
+struct Postgres(Vec<Arg>);
 
-impl Args {
+impl Postgres {
     fn bind(&mut self, a: Arg) -> String {
         self.0.push(a);
         format!("${}", self.0.len())
     }
+}
 
-    fn text(&mut self, s: impl Into<String>) -> String {
-        self.bind(Arg::Text(s.into()))
+impl SearchDialect for Postgres {
+    fn text(&mut self, value: String) -> String {
+        self.bind(Arg::Text(value))
     }
-}
 
-/// A case-insensitive substring condition; `ILIKE '%…%'` uses the trigram index for three or
-/// more characters. The text is escaped so `%`, `_` and `\` match literally.
-fn text_match(a: &mut Args, column: &str, text: &str) -> String {
-    let p = a.text(like_pattern(text));
-    format!("p.{column} ILIKE {p}")
-}
+    fn int(&mut self, value: i64) -> String {
+        self.bind(Arg::Int(value))
+    }
 
-fn hashtag_match(a: &mut Args, tag: &str) -> String {
-    let prefilter = text_match(a, "hashtags", tag);
-    let t = a.text(format!(" {} ", tag.to_lowercase()));
-    format!("({prefilter} AND position({t} in ' ' || lower(p.hashtags) || ' ') > 0)")
+    fn one_of(&mut self, column: &str, values: &[String]) -> String {
+        let ids = self.bind(Arg::Texts(values.to_vec()));
+        format!("{column} = ANY({ids})")
+    }
+
+    fn contains(&mut self, column: &str, text: &str) -> String {
+        let p = self.text(like_pattern(text));
+        format!("p.{column} ILIKE {p}")
+    }
+
+    fn has_hashtag(&mut self, tag: &str) -> String {
+        let prefilter = self.contains("hashtags", tag);
+        let t = self.text(format!(" {} ", tag.to_lowercase()));
+        format!("({prefilter} AND position({t} in ' ' || lower(p.hashtags) || ' ') > 0)")
+    }
 }
 
 fn search_sql(q: &PostSearch) -> (String, Vec<Arg>) {
-    let mut a = Args::default();
-    let user = a.text(q.user_id.clone());
-    let mut channel_filter = format!(
-        "SELECT cm.channel_id FROM channel_members cm JOIN channels c ON c.id = cm.channel_id \
-         WHERE cm.user_id = {user}"
-    );
-    if let Some(team) = &q.team_id {
-        let t = a.text(team.clone());
-        channel_filter.push_str(&format!(" AND (c.team_id = {t} OR c.team_id = '')"));
-    }
-    if !q.include_deleted_channels {
-        channel_filter.push_str(" AND c.delete_at = 0");
-    }
-    let mut wheres = vec![
-        "p.delete_at = 0".to_owned(),
-        "p.type NOT LIKE 'system\\_%'".to_owned(),
-        format!("p.channel_id IN ({channel_filter})"),
-    ];
-    let mut positive: Vec<String> = Vec::new();
-    for t in &q.terms {
-        positive.push(text_match(&mut a, "message", t));
-    }
-    for h in &q.hashtags {
-        positive.push(hashtag_match(&mut a, h));
-    }
-    if !positive.is_empty() {
-        let joiner = if q.any { " OR " } else { " AND " };
-        wheres.push(format!("({})", positive.join(joiner)));
-    }
-    for x in &q.excluded {
-        let cond = if x.starts_with('#') {
-            hashtag_match(&mut a, x)
-        } else {
-            text_match(&mut a, "message", x)
-        };
-        wheres.push(format!("NOT {cond}"));
-    }
-    if !q.user_ids.is_empty() {
-        let ids = a.bind(Arg::Texts(q.user_ids.clone()));
-        wheres.push(format!("p.user_id = ANY({ids})"));
-    }
-    if !q.channel_ids.is_empty() {
-        let ids = a.bind(Arg::Texts(q.channel_ids.clone()));
-        wheres.push(format!("p.channel_id = ANY({ids})"));
-    }
-    if let Some(since) = q.since {
-        wheres.push(format!("p.create_at >= {}", a.bind(Arg::Int(since))));
-    }
-    if let Some(until) = q.until {
-        wheres.push(format!("p.create_at < {}", a.bind(Arg::Int(until))));
-    }
-    let limit = a.bind(Arg::Int(q.limit));
-    let offset = a.bind(Arg::Int(q.offset));
-    let sql = format!(
-        "{SELECT} WHERE {} ORDER BY p.create_at DESC, p.id DESC LIMIT {limit} OFFSET {offset}",
-        wheres.join(" AND ")
-    );
-    (sql, a.0)
+    let mut d = Postgres::default();
+    let clauses = post_search_clauses(q, &mut d);
+    (format!("{SELECT} {clauses}"), d.0)
 }

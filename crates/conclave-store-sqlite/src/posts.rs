@@ -1,6 +1,9 @@
 use async_trait::async_trait;
 use conclave_model::Post;
-use conclave_store::{NewPost, PostPage, PostSearch, PostStore, StoreResult, TRIGRAM_MIN_CHARS};
+use conclave_store::{
+    NewPost, PostPage, PostSearch, PostStore, SearchDialect, StoreResult, TRIGRAM_MIN_CHARS,
+    post_search_clauses,
+};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
@@ -446,107 +449,52 @@ fn attach_files(c: &Connection, p: &Post) -> StoreResult<()> {
     Ok(())
 }
 
-/// Parameters numbered as they are bound.
+/// SQLite's way of testing text: the FTS5 trigram index for three or more characters, a
+/// case-folded scan otherwise. Parameters are numbered as they are bound.
 #[derive(Default)]
-struct Args(Vec<Value>);
+struct Sqlite(Vec<Value>);
 
-impl Args {
+impl Sqlite {
     fn bind(&mut self, v: impl Into<Value>) -> String {
         self.0.push(v.into());
         format!("?{}", self.0.len())
     }
+}
 
-    fn list(&mut self, vs: &[String]) -> String {
-        vs.iter()
-            .map(|v| self.bind(v.clone()))
-            .collect::<Vec<_>>()
-            .join(",")
+impl SearchDialect for Sqlite {
+    fn text(&mut self, value: String) -> String {
+        self.bind(value)
     }
-}
 
-/// An FTS5 string literal: the text between double quotes, inner quotes doubled. The trigram
-/// tokenizer makes a quoted string match as a substring.
-fn fts_literal(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
-fn long_enough(s: &str) -> bool {
-    s.chars().count() >= TRIGRAM_MIN_CHARS
-}
-
-/// One text condition on `p`: through the trigram index when the text is long enough, else a
-/// case-insensitive scan of the candidate rows.
-fn text_match(a: &mut Args, column: &str, text: &str) -> String {
-    if long_enough(text) {
-        let m = a.bind(format!("{column} : {}", fts_literal(text)));
-        format!("p.rowid IN (SELECT rowid FROM posts_search WHERE posts_search MATCH {m})")
-    } else {
-        let t = a.bind(text.to_lowercase());
-        format!("instr(fold(p.{column}), {t}) > 0")
+    fn int(&mut self, value: i64) -> String {
+        self.bind(value)
     }
-}
 
-fn hashtag_match(a: &mut Args, tag: &str) -> String {
-    let prefilter = text_match(a, "hashtags", tag);
-    let t = a.bind(format!(" {} ", tag.to_lowercase()));
-    format!("({prefilter} AND instr(' ' || fold(p.hashtags) || ' ', {t}) > 0)")
+    fn one_of(&mut self, column: &str, values: &[String]) -> String {
+        let list: Vec<String> = values.iter().map(|v| self.bind(v.clone())).collect();
+        format!("{column} IN ({})", list.join(","))
+    }
+
+    fn contains(&mut self, column: &str, text: &str) -> String {
+        if text.chars().count() >= TRIGRAM_MIN_CHARS {
+            // An FTS5 string literal (inner quotes doubled) matches as a substring.
+            let m = self.bind(format!("{column} : \"{}\"", text.replace('"', "\"\"")));
+            format!("p.rowid IN (SELECT rowid FROM posts_search WHERE posts_search MATCH {m})")
+        } else {
+            let t = self.bind(text.to_lowercase());
+            format!("instr(fold(p.{column}), {t}) > 0")
+        }
+    }
+
+    fn has_hashtag(&mut self, tag: &str) -> String {
+        let prefilter = self.contains("hashtags", tag);
+        let t = self.bind(format!(" {} ", tag.to_lowercase()));
+        format!("({prefilter} AND instr(' ' || fold(p.hashtags) || ' ', {t}) > 0)")
+    }
 }
 
 fn search_sql(q: &PostSearch) -> (String, Vec<Value>) {
-    let mut a = Args::default();
-    let user = a.bind(q.user_id.clone());
-    let mut channel_filter = format!(
-        "SELECT cm.channel_id FROM channel_members cm JOIN channels c ON c.id = cm.channel_id \
-         WHERE cm.user_id = {user}"
-    );
-    if let Some(team) = &q.team_id {
-        let t = a.bind(team.clone());
-        channel_filter.push_str(&format!(" AND (c.team_id = {t} OR c.team_id = '')"));
-    }
-    if !q.include_deleted_channels {
-        channel_filter.push_str(" AND c.delete_at = 0");
-    }
-    let mut wheres = vec![
-        "p.delete_at = 0".to_owned(),
-        "p.type NOT LIKE 'system\\_%' ESCAPE '\\'".to_owned(),
-        format!("p.channel_id IN ({channel_filter})"),
-    ];
-    let mut positive: Vec<String> = Vec::new();
-    for t in &q.terms {
-        positive.push(text_match(&mut a, "message", t));
-    }
-    for h in &q.hashtags {
-        positive.push(hashtag_match(&mut a, h));
-    }
-    if !positive.is_empty() {
-        let joiner = if q.any { " OR " } else { " AND " };
-        wheres.push(format!("({})", positive.join(joiner)));
-    }
-    for x in &q.excluded {
-        let cond = if x.starts_with('#') {
-            hashtag_match(&mut a, x)
-        } else {
-            text_match(&mut a, "message", x)
-        };
-        wheres.push(format!("NOT {cond}"));
-    }
-    if !q.user_ids.is_empty() {
-        wheres.push(format!("p.user_id IN ({})", a.list(&q.user_ids)));
-    }
-    if !q.channel_ids.is_empty() {
-        wheres.push(format!("p.channel_id IN ({})", a.list(&q.channel_ids)));
-    }
-    if let Some(since) = q.since {
-        wheres.push(format!("p.create_at >= {}", a.bind(since)));
-    }
-    if let Some(until) = q.until {
-        wheres.push(format!("p.create_at < {}", a.bind(until)));
-    }
-    let limit = a.bind(q.limit);
-    let offset = a.bind(q.offset);
-    let sql = format!(
-        "{SELECT} WHERE {} ORDER BY p.create_at DESC, p.id DESC LIMIT {limit} OFFSET {offset}",
-        wheres.join(" AND ")
-    );
-    (sql, a.0)
+    let mut d = Sqlite::default();
+    let clauses = post_search_clauses(q, &mut d);
+    (format!("{SELECT} {clauses}"), d.0)
 }

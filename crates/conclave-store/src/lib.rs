@@ -6,6 +6,7 @@
 
 mod error;
 mod messaging;
+mod search_plan;
 
 use async_trait::async_trait;
 use conclave_model::{Session, User, UserAccessToken};
@@ -16,6 +17,7 @@ pub use messaging::{
     ReactionStore, SidebarStore, StatusStore, TRIGRAM_MIN_CHARS, TeamStore, ThreadStore,
     ThreadView,
 };
+pub use search_plan::{SearchDialect, post_search_clauses};
 
 /// The whole store. Backends return `self` from the domain accessors.
 #[async_trait]

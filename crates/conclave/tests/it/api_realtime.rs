@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::both;
 use crate::support::{Backend, TestServer};
-use crate::ws::{Ws, inner, names, open, read_json, try_open};
+use crate::ws::{Ws, inner, names, open, read_json, send_json, try_open};
 
 fn id(v: &Value) -> String {
     v["id"]
@@ -149,29 +149,17 @@ both!(handshake_and_actions, |backend: Backend| async move {
 
     // Challenge authentication: reply OK and hello, in either order.
     let mut stream = open(&s, None, "").await;
-    let refused = {
-        use futures_util::SinkExt;
-        stream
-            .send(json!({"seq": 1, "action": "ping"}).to_string().into())
-            .await
-            .unwrap();
-        read_json(&mut stream).await.unwrap()
-    };
+    send_json(&mut stream, json!({"seq": 1, "action": "ping"})).await;
+    let refused = read_json(&mut stream).await.unwrap();
     assert_eq!(
         refused["error"]["id"],
         "api.web_socket_router.not_authenticated.app_error"
     );
-    {
-        use futures_util::SinkExt;
-        stream
-            .send(
-                json!({"seq": 2, "action": "authentication_challenge", "data": {"token": token}})
-                    .to_string()
-                    .into(),
-            )
-            .await
-            .unwrap();
-    }
+    send_json(
+        &mut stream,
+        json!({"seq": 2, "action": "authentication_challenge", "data": {"token": token}}),
+    )
+    .await;
     let a = read_json(&mut stream).await.unwrap();
     let b = read_json(&mut stream).await.unwrap();
     let (reply, hello) = if a.get("seq_reply").is_some() {
@@ -185,17 +173,11 @@ both!(handshake_and_actions, |backend: Backend| async move {
 
     // A bad token closes the socket without a reply.
     let mut stream = open(&s, None, "").await;
-    {
-        use futures_util::SinkExt;
-        stream
-            .send(
-                json!({"seq": 1, "action": "authentication_challenge", "data": {"token": "nope"}})
-                    .to_string()
-                    .into(),
-            )
-            .await
-            .unwrap();
-    }
+    send_json(
+        &mut stream,
+        json!({"seq": 1, "action": "authentication_challenge", "data": {"token": "nope"}}),
+    )
+    .await;
     assert!(read_json(&mut stream).await.is_none());
 
     // Silence past the authentication deadline closes the socket.
@@ -1065,17 +1047,11 @@ both!(
             &format!("?connection_id={conn}&sequence_number={next}"),
         )
         .await;
-        {
-            use futures_util::SinkExt;
-            stale
-                .send(
-                    json!({"seq": 1, "action": "authentication_challenge", "data": {"token": t2}})
-                        .to_string()
-                        .into(),
-                )
-                .await
-                .unwrap();
-        }
+        send_json(
+            &mut stale,
+            json!({"seq": 1, "action": "authentication_challenge", "data": {"token": t2}}),
+        )
+        .await;
         assert!(read_json(&mut stale).await.is_none());
 
         // A personal access token's socket closes when the token is revoked.

@@ -54,6 +54,14 @@ pub async fn try_open(
     tokio_tungstenite::connect_async(req).await.map(|(s, _)| s)
 }
 
+/// Sends one JSON frame on a raw stream.
+pub async fn send_json(stream: &mut Stream, v: Value) {
+    stream
+        .send(Message::Text(v.to_string().into()))
+        .await
+        .unwrap();
+}
+
 /// Reads the next text frame as JSON; `None` when the socket closed.
 pub async fn read_json(stream: &mut Stream) -> Option<Value> {
     loop {
@@ -160,10 +168,7 @@ impl Ws {
     }
 
     pub async fn send(&mut self, v: Value) {
-        self.stream
-            .send(Message::Text(v.to_string().into()))
-            .await
-            .unwrap();
+        send_json(&mut self.stream, v).await
     }
 
     /// Every event up to and including a marker only this user receives: a preference save.
